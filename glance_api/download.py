@@ -1,0 +1,159 @@
+"""Image data download as named steps, and HTTP byte ranges.
+
+A download reads: get the image -> enforce policy -> refuse deactivated data
+to non-admins -> pick the byte range -> open the first active location that
+answers. No webob here: the controller turns the result into a response.
+"""
+
+import collections
+import re
+
+from oslo_log import log as logging
+
+from glance_api import location_strategy
+from glance_registry.common import exception
+from glance_store import exceptions as store_exceptions
+
+LOG = logging.getLogger(__name__)
+
+# Large chunks keep per-chunk Python work small against the bytes moved.
+CHUNK_SIZE = 1024 * 1024
+
+_RANGE = re.compile(r'^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$', re.IGNORECASE)
+# The request Content-Range form older Glance clients send for a range.
+_CONTENT_RANGE = re.compile(
+    r'^\s*bytes\s+(\d+)\s*-\s*(\d+)\s*/\s*(\d+|\*)\s*$', re.IGNORECASE)
+
+ImageData = collections.namedtuple(
+    'ImageData', 'image iterator start stop size partial')
+ImageData.__doc__ = """Data to send: ``iterator`` yields bytes
+``[start, stop)`` of the ``size`` bytes of the image; ``partial`` when a
+range was asked. ``iterator`` is None when the image has no data."""
+
+
+def parse_range(header, size):
+    """``(start, stop)`` (stop exclusive) of a single-range ``Range``
+    header against ``size`` bytes; RangeNotSatisfiable when it names no byte
+    of the data or is not a single byte range."""
+    match = _RANGE.match(header or '')
+    if not match or not any(match.groups()):
+        raise exception.RangeNotSatisfiable(size=size)
+    first, last = match.groups()
+    if not first:
+        # bytes=-n: the last n bytes.
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise exception.RangeNotSatisfiable(size=size)
+        return max(0, size - suffix), size
+    start = int(first)
+    stop = int(last) + 1 if last else size
+    if stop <= start or start >= size:
+        raise exception.RangeNotSatisfiable(size=size)
+    return start, min(stop, size)
+
+
+def parse_content_range(header, size):
+    """``(start, stop)`` of a request ``Content-Range: bytes a-b/total``."""
+    match = _CONTENT_RANGE.match(header or '')
+    if not match:
+        raise exception.RangeNotSatisfiable(size=size)
+    start, stop = int(match.group(1)), int(match.group(2)) + 1
+    if stop <= start or start >= size:
+        raise exception.RangeNotSatisfiable(size=size)
+    return start, min(stop, size)
+
+
+def active_locations(image):
+    return [location for location in image.get('locations') or []
+            if location.get('status', 'active') == 'active']
+
+
+class Downloader:
+    """Finds and opens the data of one image per call to :meth:`download`."""
+
+    def __init__(self, registry, stores, conf=None, notifier=None):
+        self.registry = registry
+        self.stores = stores
+        self.policy = None
+        if conf is not None:
+            from glance_api import policy
+            self.policy = policy.get_enforcer(conf)
+        if notifier is None and conf is not None:
+            from glance_api import notifier as notifier_module
+            notifier = notifier_module.get_notifier(conf)
+        self.notifier = notifier
+
+    def download(self, context, image_id, range_header=None,
+                 content_range_header=None, destination_ip=None):
+        image = self.registry.image_get(context, image_id=image_id)
+        self.enforce_policy(context, image)
+        check_data_readable(context, image)
+        locations = location_strategy.order(active_locations(image))
+        if not locations:
+            return ImageData(image, None, 0, 0, 0, False)
+        size = image.get('size')
+        start, stop, partial = 0, None, False
+        if size is not None and (range_header or content_range_header):
+            if range_header:
+                start, stop = parse_range(range_header, size)
+            else:
+                start, stop = parse_content_range(content_range_header, size)
+            partial = True
+        iterator, length = self.open_data(image, locations, start, stop)
+        if size is None:
+            size = length
+        if self.notifier is not None and self.notifier.enabled('image.send'):
+            iterator = self.notify_sent(context, image, iterator, length,
+                                        destination_ip)
+        return ImageData(image, iterator, start, start + length, size,
+                         partial)
+
+    def notify_sent(self, context, image, iterator, length, destination_ip):
+        """``iterator``, counting; image.send once all ``length`` bytes
+        went out, an error image.send if the transfer stops short."""
+        sent = 0
+        try:
+            for chunk in iterator:
+                sent += len(chunk)
+                yield chunk
+        finally:
+            # The server closes this generator, not the store's iterator.
+            close = getattr(iterator, 'close', None)
+            if close is not None:
+                close()
+            if sent == length:
+                self.notifier.sent(context, image, sent, destination_ip)
+            else:
+                self.notifier.error(
+                    context, 'image.send',
+                    'Image %s: sent %d of %d bytes to %s'
+                    % (image['id'], sent, length, destination_ip))
+
+    def enforce_policy(self, context, image):
+        """The download_image policy rule."""
+        if self.policy is not None:
+            self.policy.enforce(context, 'download_image', image)
+
+    def open_data(self, image, locations, start, stop):
+        """``(iterator, length)`` from the first location that answers."""
+        length = None if stop is None else stop - start
+        error = None
+        for location in locations:
+            try:
+                return self.stores.get(location['url'], offset=start,
+                                       length=length, chunk_size=CHUNK_SIZE)
+            except (store_exceptions.NotFound,
+                    store_exceptions.BackendUnavailable,
+                    store_exceptions.UnknownScheme) as e:
+                LOG.warning('Image %s: cannot read location %s: %s',
+                            image['id'], location.get('id'), e)
+                error = e
+        if isinstance(error, store_exceptions.NotFound):
+            raise exception.ImageDataNotFound(image_id=image['id'])
+        raise error
+
+
+def check_data_readable(context, image):
+    """The data of a deactivated image is for administrators only."""
+    if image['status'] == 'deactivated' and not context.is_admin:
+        raise exception.ImageDeactivated(image_id=image['id'])

@@ -1,0 +1,195 @@
+"""The locations API for services (Nova, Cinder): add and fetch.
+
+``POST /v2/images/{id}/locations`` gives a queued image its data by
+reference: the location is checked in its store (known scheme, readable,
+its size), written together with ``status: active`` in one registry call
+guarded by ``from_state='queued'``, so it cannot race an upload. Unlike a
+JSON patch of ``/locations`` it does not need ``show_multiple_locations``,
+and it only ever applies to a queued image, so it cannot swap the data
+of an image that is already in use.
+
+The hashes come from ``validation_data`` when the caller gives them, or,
+with ``do_secure_hash`` on (the default), from reading the data once in a
+background green thread after the answer (the image is usable at once;
+``checksum`` and ``os_hash_value`` appear when the read ends). When both
+are there the read verifies the given values, and an image whose data
+does not match them goes to ``killed``.
+
+``GET /v2/images/{id}/locations`` lists ``url`` and ``metadata`` of each
+location, for the service role by default.
+"""
+
+import hashlib
+import re
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance_api import images as image_module
+from glance_api import reader as reader_module
+from glance_api import upload
+from glance_registry.common import exception
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+
+OPTIONS = [
+    cfg.BoolOpt('do_secure_hash', default=True,
+                help='After a location is added with POST '
+                     '/v2/images/{id}/locations, read its data once in '
+                     'the background to compute (or, with validation_data, '
+                     'to verify) checksum and os_hash_value. Off: an image '
+                     'added without validation_data has no hashes.'),
+    cfg.IntOpt('http_retries', default=3, min=0,
+               help='How many times the background read of a new '
+                    'location is retried when the store fails.'),
+]
+CONF.register_opts(OPTIONS)
+
+VALIDATION_KEYS = ('checksum', 'os_hash_algo', 'os_hash_value')
+HEX = re.compile('^[0-9a-f]+$')
+
+
+def list_opts():
+    return [(None, OPTIONS)]
+
+
+def check_validation_data(data, hashing_algorithm):
+    """``validation_data`` as registry values; 400 naming what is wrong."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise exception.InvalidRequest(
+            reason='validation_data must be an object')
+    unknown = sorted(set(data) - set(VALIDATION_KEYS))
+    if unknown:
+        raise exception.InvalidRequest(
+            reason='validation_data has unknown keys: %s'
+            % ', '.join(unknown))
+    for key in ('os_hash_algo', 'os_hash_value'):
+        if key not in data:
+            raise exception.InvalidRequest(
+                reason='validation_data needs %s' % key)
+    if data['os_hash_algo'] != hashing_algorithm:
+        raise exception.InvalidRequest(
+            reason='validation_data os_hash_algo must be %s (this '
+                   'service\'s hashing_algorithm), not %r'
+            % (hashing_algorithm, data['os_hash_algo']))
+    digest_size = hashlib.new(hashing_algorithm).digest_size * 2
+    value = data['os_hash_value']
+    if (not isinstance(value, str) or len(value) != digest_size
+            or not HEX.match(value)):
+        raise exception.InvalidRequest(
+            reason='validation_data os_hash_value must be %d hex digits '
+                   'of %s' % (digest_size, hashing_algorithm))
+    checksum = data.get('checksum')
+    if checksum is not None and (not isinstance(checksum, str)
+                                 or len(checksum) != 32
+                                 or not HEX.match(checksum)):
+        raise exception.InvalidRequest(
+            reason='validation_data checksum must be 32 hex digits (md5)')
+    return {key: data[key] for key in VALIDATION_KEYS if key in data}
+
+
+class LocationService:
+    """Add and fetch image locations; the steps of ImageService apply."""
+
+    def __init__(self, images, conf=CONF, spawn=None):
+        self.images = images
+        self.registry = images.registry
+        self.stores = images.stores
+        self.policy = images.policy
+        self.conf = conf
+        conf.register_opts(upload.upload_opts)
+        self.spawn = spawn or _spawn
+
+    def add(self, context, image_id, url, validation_data=None):
+        image = self.images.get(context, image_id)
+        self.policy.enforce(context, 'add_image_location', image)
+        image_module.check_can_modify(context, image)
+        if not isinstance(url, str) or not url:
+            raise exception.InvalidRequest(reason='url must be a string')
+        if any(loc['url'] == url for loc in image.get('locations') or []):
+            raise exception.Duplicate(
+                'The location %s is already a location of image %s'
+                % (url, image_id))
+        if image['status'] != 'queued':
+            raise exception.Conflict(
+                'A location can be added only to a queued image; image '
+                '%s is %s' % (image_id, image['status']))
+        hashes = check_validation_data(validation_data,
+                                       self.conf.hashing_algorithm)
+        image_module.check_quotas(self.conf, image.get('properties') or {},
+                                  image.get('tags') or [], [url])
+        size = self.images.check_location(url)
+        values = dict(hashes, status='active', size=size, locations=[
+            {'url': url, 'metadata': self._metadata(url), 'status': 'active'}])
+        self.registry.image_update(context, image_id=image_id, values=values,
+                                   from_state='queued')
+        if self.conf.do_secure_hash:
+            self.spawn(self.hash_in_background, context, image_id, url,
+                       hashes)
+
+    def _metadata(self, url):
+        """The location's metadata: the id of the store that holds it."""
+        return self.stores.for_location(url).metadata()
+
+    def fetch(self, context, image_id):
+        image = self.images.get(context, image_id)
+        self.policy.enforce(context, 'fetch_image_location', image)
+        return [{'url': loc['url'], 'metadata': loc.get('metadata') or {}}
+                for loc in image.get('locations') or []]
+
+    def hash_in_background(self, context, image_id, url, given):
+        """Read the data at ``url`` once and record (or verify) its hashes.
+
+        Retries ``http_retries`` times on a store error; an image whose
+        data does not match ``given`` goes to ``killed``."""
+        for attempt in range(self.conf.http_retries + 1):
+            try:
+                computed = self._hash(url)
+                break
+            except Exception as e:   # store errors of any driver
+                LOG.warning('Reading location of image %s to hash it '
+                            'failed (attempt %d): %s', image_id,
+                            attempt + 1, e)
+        else:
+            return
+        mismatched = [key for key, value in given.items()
+                      if computed[key] != value]
+        try:
+            if mismatched:
+                LOG.error('Image %s: data at its location does not match '
+                          'validation_data (%s); image killed', image_id,
+                          ', '.join(mismatched))
+                self.registry.image_update(context, image_id=image_id,
+                                           values={'status': 'killed'},
+                                           from_state='active')
+            elif computed != given:
+                self.registry.image_update(context, image_id=image_id,
+                                           values=computed,
+                                           from_state='active')
+        except exception.GlanceException as e:
+            LOG.warning('Could not record the hashes of image %s: %s',
+                        image_id, e)
+
+    def _hash(self, url):
+        chunks, _size = self.stores.get(url)
+        source = reader_module.IteratorReader(chunks)
+        try:
+            with reader_module.ImageReader(
+                    source,
+                    hashing_algorithm=self.conf.hashing_algorithm) as r:
+                while r.read(reader_module.BLOCK_SIZE):
+                    pass
+                r.finish()
+        finally:
+            source.close()
+        return {'checksum': r.checksum, 'os_hash_algo': r.os_hash_algo,
+                'os_hash_value': r.os_hash_value}
+
+
+def _spawn(func, *args):
+    """Run ``func`` after the answer: a green thread in glance-api."""
+    import eventlet
+    eventlet.spawn_n(func, *args)

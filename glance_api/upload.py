@@ -1,0 +1,258 @@
+"""Image data upload as named steps.
+
+An upload reads: enforce policy -> check the chosen store -> registry CAS
+queued->saving -> remaining quota -> store.add with one reader -> registry
+CAS saving->active -> notify.
+Any failure after the first CAS removes the partial data (the store does
+that when the reader raises) and puts the image back to ``queued``.
+"""
+
+import hashlib
+import re
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance_api import reader as reader_module
+from glance_registry.common import exception
+from glance_store import exceptions as store_exceptions
+
+LOG = logging.getLogger(__name__)
+
+upload_opts = [
+    cfg.IntOpt('image_size_cap', default=1099511627776, min=1,
+               max=9223372036854775808,
+               help='Maximum size in bytes of the data of one image. '
+                    'Uploads past it fail with 413 and keep no data. '
+                    'The default is 1 TiB.'),
+    cfg.StrOpt('user_storage_quota', default='0',
+               help='Most image data one owner (project) may store, '
+                    'summed over all its images and locations. A number '
+                    'of bytes, optionally with a B, KB, MB, GB or TB '
+                    'suffix (powers of 1024). 0 means unlimited.'),
+    cfg.StrOpt('hashing_algorithm', default='sha512',
+               help='hashlib algorithm of the multihash computed while '
+                    'uploading (os_hash_algo / os_hash_value). The md5 '
+                    '"checksum" is always computed as well.'),
+]
+
+_QUOTA_UNITS = {'': 1, 'B': 1, 'KB': 1024, 'MB': 1024 ** 2,
+                'GB': 1024 ** 3, 'TB': 1024 ** 4}
+_QUOTA_PATTERN = re.compile(r'^\s*(\d+)\s*(B|KB|MB|GB|TB)?\s*$')
+
+
+def list_opts():
+    return [(None, upload_opts)]
+
+
+def parse_storage_quota(value):
+    """Bytes of a user_storage_quota value such as '0', '500', '10GB'."""
+    match = _QUOTA_PATTERN.match(str(value))
+    if not match:
+        raise ValueError('Invalid user_storage_quota %r: expected a number '
+                         'of bytes with an optional B, KB, MB, GB or TB '
+                         'suffix' % value)
+    number, unit = match.groups()
+    return int(number) * _QUOTA_UNITS[unit or '']
+
+
+class Uploader:
+    """Stores the data of one image per call to :meth:`upload`."""
+
+    def __init__(self, registry, stores, conf=None, notifier=None):
+        conf = conf if conf is not None else cfg.CONF
+        conf.register_opts(upload_opts)
+        self.registry = registry
+        self.stores = stores
+        if notifier is None:
+            from glance_api import notifier as notifier_module
+            notifier = notifier_module.get_notifier(conf)
+        self.notifier = notifier
+        self.image_size_cap = conf.image_size_cap
+        self.user_storage_quota = parse_storage_quota(
+            conf.user_storage_quota)
+        self.hashing_algorithm = conf.hashing_algorithm
+        from glance_api import policy
+        self.policy = policy.get_enforcer(conf)
+        # Fail at start-up, not on the first upload.
+        hashlib.new(self.hashing_algorithm)
+
+    def upload(self, context, image_id, body, content_length=None,
+               store=None):
+        """Stream ``body`` (``read(n)``) into ``store`` (a store id; None:
+        the default store) as the data of ``image_id``;
+        ``content_length`` is None for chunked transfer. Returns the
+        active image."""
+        image = self.registry.image_get(context, image_id=image_id)
+        self.enforce_policy(context, image)
+        check_formats_set(image)
+        self.check_declared_size(content_length)
+        self.check_store(store)
+        saving = self.start_saving(context, image_id)
+        self.notifier.image(context, 'image.prepare', saving)
+        reader = None
+        try:
+            max_size, too_large = self.remaining_size(context, image,
+                                                      content_length)
+            reader = reader_module.ImageReader(
+                body, hashing_algorithm=self.hashing_algorithm,
+                expected_size=content_length, max_size=max_size,
+                too_large=too_large)
+            result = self.write_data(image_id, reader, content_length,
+                                     store)
+        except BaseException as e:
+            LOG.info('Upload of image %s failed after %d bytes: %s',
+                     image_id, reader.size if reader is not None else 0, e)
+            self.restore_queued(context, image_id)
+            self.notifier.error(context, 'image.upload',
+                                'Upload of image %s failed: %s'
+                                % (image_id, e))
+            raise
+        finally:
+            if reader is not None:
+                reader.close()
+        image = self.activate(context, image_id, reader, result)
+        self.notify_upload(context, image)
+        return image
+
+    def enforce_policy(self, context, image):
+        """The upload_image policy rule."""
+        self.policy.enforce(context, 'upload_image', image)
+
+    def check_declared_size(self, content_length):
+        """Refuse before reading a body whose Content-Length exceeds the
+        cap."""
+        if content_length is not None and \
+                content_length > self.image_size_cap:
+            raise exception.ImageSizeLimitExceeded(limit=self.image_size_cap)
+
+    def check_store(self, store):
+        """An unknown (400) or read-only (410) store is refused before the
+        image changes state or a byte is read."""
+        if store is None:
+            return
+        if not self.stores.get_store(store).writable:
+            raise store_exceptions.StoreAddDisabled(store=store)
+
+    def start_saving(self, context, image_id):
+        """queued -> saving; a second upload of the same image loses here
+        with 409."""
+        return self.registry.image_update(
+            context, image_id=image_id, values={'status': 'saving'},
+            from_state='queued')
+
+    def remaining_size(self, context, image, content_length):
+        """The most bytes this upload may write and the error past it:
+        the smaller of image_size_cap and the owner's remaining quota."""
+        cap = self.image_size_cap
+
+        def cap_exceeded():
+            return exception.ImageSizeLimitExceeded(limit=cap)
+
+        if not self.user_storage_quota:
+            return cap, cap_exceeded
+        used = self.registry.user_get_storage_usage(
+            context, owner_id=image['owner'], image_id=image['id'])
+        remaining = max(0, self.user_storage_quota - used)
+
+        def quota_exceeded():
+            return exception.StorageQuotaFull(remaining=remaining)
+
+        if remaining == 0 or (content_length is not None
+                              and content_length > remaining):
+            raise quota_exceeded()
+        if remaining < cap:
+            return remaining, quota_exceeded
+        return cap, cap_exceeded
+
+    def write_data(self, image_id, reader, content_length, store=None):
+        """store.add with the one reader; the store removes partial data
+        when the reader raises."""
+        result = self.stores.add(image_id, reader, content_length or 0,
+                                 store=store)
+        try:
+            reader.finish()
+        except BaseException:
+            self.delete_data(result.location)
+            raise
+        return result
+
+    def activate(self, context, image_id, reader, result):
+        """saving -> active with size, checksums and the location. If the
+        image was deleted meanwhile, the data just written is removed."""
+        values = {
+            'status': 'active',
+            'size': reader.size,
+            'checksum': reader.checksum,
+            'os_hash_algo': reader.os_hash_algo,
+            'os_hash_value': reader.os_hash_value,
+            'locations': [{'url': result.location,
+                           'metadata': result.metadata or {},
+                           'status': 'active'}],
+        }
+        try:
+            return self.registry.image_update(
+                context, image_id=image_id, values=values,
+                from_state='saving')
+        except (exception.ImageNotFound,
+                exception.InvalidStatusTransition) as e:
+            self.delete_data(result.location)
+            current = self._get_or_none(context, image_id)
+            gone = ('deleted', 'pending_delete')
+            if current is None or current['status'] in gone:
+                raise exception.ImageDeletedDuringUpload(image_id=image_id)
+            LOG.warning('Image %s left saving while uploading (now %s): %s',
+                        image_id, current['status'], e)
+            raise
+        except BaseException:
+            # The update may have been applied before the error (a lost
+            # answer): keep the data if the image does point at it.
+            current = self._get_or_none(context, image_id)
+            if current is not None and current['status'] == 'active' and \
+                    any(loc['url'] == result.location
+                        for loc in current.get('locations') or []):
+                return current
+            self.delete_data(result.location)
+            self.restore_queued(context, image_id)
+            raise
+
+    def notify_upload(self, context, image):
+        """image.upload (the data is stored), then image.activate."""
+        self.notifier.image(context, 'image.upload', image)
+        self.notifier.image(context, 'image.activate', image)
+
+    def restore_queued(self, context, image_id):
+        """saving -> queued after a failed upload; nothing to do if the
+        image was deleted or moved on meanwhile."""
+        try:
+            self.registry.image_update(
+                context, image_id=image_id, values={'status': 'queued'},
+                from_state='saving')
+        except (exception.ImageNotFound, exception.InvalidStatusTransition):
+            pass
+        except Exception:
+            LOG.exception('Could not put image %s back to queued', image_id)
+
+    def delete_data(self, location):
+        try:
+            self.stores.delete(location)
+        except Exception:
+            LOG.exception('Could not delete uploaded data at %s', location)
+
+    def _get_or_none(self, context, image_id):
+        try:
+            return self.registry.image_get(context, image_id=image_id)
+        except exception.ImageNotFound:
+            return None
+        except Exception:
+            LOG.exception('Could not read image %s', image_id)
+            return None
+
+
+def check_formats_set(image):
+    missing = [name for name in ('disk_format', 'container_format')
+               if not image.get(name)]
+    if missing:
+        raise exception.Invalid(
+            reason='%s must be set before uploading image data'
+                   % ' and '.join(missing))

@@ -1,0 +1,491 @@
+"""Image API v1 images: /v1/images, /v1/images/detail, /v1/images/{id}.
+
+Metadata travels in ``x-image-meta-*`` headers (:mod:`glance_api.v1.headers`);
+data is stored by the one upload path (:mod:`glance_api.upload`) with v1's
+rule for failures: the image goes to ``killed``. Listing calls the registry
+contract directly; v1 shaping happens in this package.
+"""
+
+import ipaddress
+import json
+import socket
+import urllib.parse
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import strutils
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import webob
+
+from glance_api import download as download_module
+from glance_api import images as image_service
+from glance_api import reader as reader_module
+from glance_api import upload as upload_module
+from glance_api.v1 import headers as v1_headers
+# Registers [image_format] and the paging options this module reads.
+from glance_api.v2 import images as _v2_images  # noqa: F401
+from glance_api.v2 import schemas as _v2_schemas  # noqa: F401
+from glance_registry.common import exception
+from glance_store import exceptions as store_exceptions
+
+LOG = logging.getLogger(__name__)
+
+v1_opts = [
+    cfg.BoolOpt('allow_copy_from_private_addresses', default=False,
+                help='Let x-glance-api-copy-from (Image API v1) fetch from '
+                     'loopback, link-local, private and other non-global '
+                     'addresses. Off by default so API users cannot make '
+                     'glance-api read internal services.'),
+]
+
+CONF = cfg.CONF
+CONF.register_opts(v1_opts)
+
+ENV_CONTEXT = 'glance.context'
+EXTERNAL_SCHEMES = ('http', 'https')
+SUPPORTED_FILTERS = ('name', 'status', 'container_format', 'disk_format',
+                     'size_min', 'size_max', 'changes-since', 'protected')
+SUPPORTED_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'is_public',
+                    'deleted')
+SUPPORTED_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format',
+                       'size', 'id', 'created_at', 'updated_at')
+# Changing these once an image has data would make them lie about it.
+DATA_FIELDS = ('size', 'checksum', 'disk_format', 'container_format')
+
+
+def list_opts():
+    return v1_opts
+
+
+# -- named checks --------------------------------------------------------
+
+def check_external_url(url, header):
+    """Only http(s) URLs may name data outside the stores."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in EXTERNAL_SCHEMES or not parts.hostname:
+        raise exception.InvalidParameterValue(
+            value=url, param=header, extra='expected an http(s) URL')
+    return parts
+
+
+def check_public_address(url, header):
+    """Refuse a URL whose host resolves to a non-global address (loopback,
+    link-local, private, reserved, multicast): glance-api would otherwise
+    fetch from internal services on the caller's behalf."""
+    parts = check_external_url(url, header)
+    try:
+        port = parts.port or (443 if parts.scheme == 'https' else 80)
+        infos = socket.getaddrinfo(parts.hostname, port,
+                                   proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, ValueError) as e:
+        raise exception.InvalidParameterValue(
+            value=url, param=header, extra='cannot resolve host: %s' % e)
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split('%')[0])
+        mapped = getattr(address, 'ipv4_mapped', None)
+        if mapped is not None:
+            address = mapped
+        if not address.is_global or address.is_multicast:
+            raise exception.InvalidParameterValue(
+                value=url, param=header,
+                extra='%s is not a public address' % address)
+
+
+def has_body(req):
+    if req.content_length:
+        return True
+    return 'chunked' in req.headers.get('Transfer-Encoding', '').lower()
+
+
+class V1Uploader(upload_module.Uploader):
+    """The upload path with v1's rules: data goes to the store the request
+    names, a declared size or checksum must match the data, and a failed
+    upload leaves the image ``killed`` (not ``queued`` as in v2)."""
+
+    def __init__(self, registry, stores, conf, expected_size=None,
+                 expected_checksum=None):
+        super().__init__(registry, stores, conf)
+        self.expected_size = expected_size
+        self.expected_checksum = expected_checksum
+
+    def activate(self, context, image_id, reader, result):
+        problem = None
+        if (self.expected_size is not None and
+                reader.size != self.expected_size):
+            problem = ('x-image-meta-size', self.expected_size,
+                       'the data has %d bytes' % reader.size)
+        elif (self.expected_checksum is not None and
+                reader.checksum != self.expected_checksum):
+            problem = ('x-image-meta-checksum', self.expected_checksum,
+                       'the data has checksum %s' % reader.checksum)
+        if problem is not None:
+            LOG.info('Image %s killed: %s %s but %s', image_id, *problem)
+            self.delete_data(result.location)
+            self.restore_queued(context, image_id)
+            raise exception.InvalidParameterValue(
+                value=problem[1], param=problem[0], extra=problem[2])
+        return super().activate(context, image_id, reader, result)
+
+    def restore_queued(self, context, image_id):
+        """saving -> killed: v1 marks a failed upload."""
+        try:
+            self.registry.image_update(
+                context, image_id=image_id, values={'status': 'killed'},
+                from_state='saving')
+        except (exception.ImageNotFound, exception.InvalidStatusTransition):
+            pass
+        except Exception:
+            LOG.exception('Could not mark image %s killed', image_id)
+
+
+def json_response(body, status=200):
+    resp = webob.Response(status=status, content_type='application/json',
+                          charset=None)
+    resp.body = json.dumps(body).encode()
+    return resp
+
+
+class ImagesController:
+
+    def __init__(self, registry, stores, conf):
+        conf.register_opts(v1_opts)
+        self.registry = registry
+        self.stores = stores
+        self.conf = conf
+        self.service = image_service.ImageService(registry, stores, conf)
+        self.downloader = download_module.Downloader(registry, stores, conf)
+        self.image_size_cap = upload_module.Uploader(
+            registry, stores, conf).image_size_cap
+
+    # -- lists -----------------------------------------------------------
+
+    def index(self, req):
+        """GET /v1/images: the summary fields of each image."""
+        images = self._list(req)
+        return json_response(
+            {'images': [v1_headers.summary_view(i) for i in images]})
+
+    def detail(self, req):
+        """GET /v1/images/detail: every v1 field of each image."""
+        images = self._list(req)
+        return json_response(
+            {'images': [v1_headers.image_view(i) for i in images]})
+
+    def _list(self, req):
+        context = req.environ[ENV_CONTEXT]
+        kwargs = list_params(req, context, self.conf)
+        self.service.policy.enforce(context, 'get_images')
+        return [self.service.readable(context, image) for image in
+                self.registry.image_get_all(context, **kwargs)]
+
+    # -- one image -------------------------------------------------------
+
+    def meta(self, req, image_id):
+        """HEAD /v1/images/{image_id}: the metadata as headers."""
+        image = self.service.show(req.environ[ENV_CONTEXT], image_id)
+        resp = webob.Response(status=200)
+        resp.headerlist.extend(v1_headers.image_headers(image))
+        return resp
+
+    def show(self, req, image_id):
+        """GET /v1/images/{image_id}: metadata headers and the data."""
+        context = req.environ[ENV_CONTEXT]
+        image = self.service.show(context, image_id)
+        data = self.downloader.download(context, image_id,
+                                        destination_ip=req.remote_addr)
+        resp = webob.Response(status=200,
+                              content_type='application/octet-stream',
+                              charset=None)
+        resp.headerlist.extend(v1_headers.image_headers(image))
+        if data.iterator is None:
+            resp.content_length = 0
+            return resp
+        resp.app_iter = data.iterator
+        resp.content_length = data.stop - data.start
+        if data.image.get('checksum'):
+            # Upstream sends the md5 hex digest here (not base64).
+            resp.headers['Content-MD5'] = data.image['checksum']
+        return resp
+
+    def create(self, req):
+        """POST /v1/images: register an image and, with a body, a
+        copy-from URL or a location, its data; 201 with the image."""
+        context = req.environ[ENV_CONTEXT]
+        meta = v1_headers.parse_image_meta(
+            v1_headers.request_headers(req), self.conf, creating=True)
+        source = self._data_source(req, meta)
+        self.check_declared_size(req, meta)
+        if source is not None and source != 'location':
+            missing = [h for h in ('disk_format', 'container_format')
+                       if h not in meta]
+            if missing:
+                raise exception.InvalidRequest(
+                    reason='%s required when uploading image data' % ', '
+                    .join('x-image-meta-' + h for h in missing))
+        values = v1_headers.contract_values(meta)
+        values.setdefault('visibility', 'shared')
+        location_values = None
+        if source == 'location':
+            location_values = self._location_values(meta)
+        image = self.service.create(context, values, meta['properties'], [])
+        if location_values:
+            image = self.registry.image_update(
+                context, image_id=image['id'], values=location_values,
+                from_state='queued')
+        elif source is not None:
+            image = self._store_data(req, context, image, meta, source)
+        LOG.info('Created image %s (status %s) with Image API v1',
+                 image['id'], image['status'])
+        image = self.service.readable(context, image)
+        resp = json_response({'image': v1_headers.image_view(image)}, 201)
+        resp.location = '%s/v1/images/%s' % (req.host_url, image['id'])
+        if image.get('checksum'):
+            resp.etag = image['checksum']
+        return resp
+
+    def update(self, req, image_id):
+        """PUT /v1/images/{image_id}: change metadata; with data (body,
+        copy-from or location) for a queued image, store it."""
+        context = req.environ[ENV_CONTEXT]
+        image = self.service.get(context, image_id)
+        self.service.policy.enforce(context, 'modify_image', image)
+        image_service.check_can_modify(context, image)
+        meta = v1_headers.parse_image_meta(
+            v1_headers.request_headers(req), self.conf, creating=False)
+        source = self._data_source(req, meta)
+        if source is not None and image['status'] != 'queued':
+            raise exception.Conflict(
+                'Image %s is %s: data can only be added to a queued image'
+                % (image_id, image['status']))
+        if source is None and image['status'] != 'queued':
+            for field in DATA_FIELDS:
+                if field in meta and meta[field] != image.get(field):
+                    raise exception.Forbidden(
+                        "Cannot change x-image-meta-%s of an image in "
+                        "status %s" % (field, image['status']))
+        self.check_declared_size(req, meta)
+        values = v1_headers.contract_values(meta)
+        if 'owner' in values:
+            image_service.check_owner(context, values['owner'])
+        if 'visibility' in values:
+            self.service.check_visibility(context, values['visibility'],
+                                          image)
+        purge = strutils.bool_from_string(
+            req.headers.get(v1_headers.PURGE_PROPS_HEADER, 'false'))
+        properties = meta['properties']
+        if purge or properties:
+            old = image.get('properties') or {}
+            merged = properties if purge else dict(old, **properties)
+            image_service.check_property_names(set(properties) - set(old))
+            if self.service.protections is not None:
+                self.service.protections.check_changes(context, old, merged)
+            image_service.check_quotas(self.conf, merged,
+                                       image.get('tags') or [])
+            values['properties'] = properties
+        if source == 'location':
+            values.update(self._location_values(meta))
+        if values:
+            image = self.registry.image_update(
+                context, image_id=image_id, values=values,
+                purge_props=purge,
+                from_state='queued' if source == 'location' else None)
+        if source is not None and source != 'location':
+            image = self._store_data(req, context, image, meta, source)
+        image = self.service.readable(context, image)
+        return json_response({'image': v1_headers.image_view(image)})
+
+    def delete(self, req, image_id):
+        """DELETE /v1/images/{image_id}: data first, then the record."""
+        self.service.delete(req.environ[ENV_CONTEXT], image_id)
+        return webob.Response(status=204)
+
+    # -- data ------------------------------------------------------------
+
+    def _data_source(self, req, meta):
+        """'body', 'copy-from', 'location' or None; at most one."""
+        sources = []
+        if has_body(req):
+            sources.append('body')
+        copy_from = req.headers.get(v1_headers.COPY_FROM_HEADER)
+        if copy_from is not None:
+            check_external_url(copy_from, v1_headers.COPY_FROM_HEADER)
+            if not self.conf.allow_copy_from_private_addresses:
+                check_public_address(copy_from, v1_headers.COPY_FROM_HEADER)
+            meta['copy_from'] = copy_from
+            sources.append('copy-from')
+        if 'location' in meta:
+            check_external_url(meta['location'], 'x-image-meta-location')
+            sources.append('location')
+        if 'store' in meta:
+            try:
+                store = self.stores.get_store(meta['store'])
+            except store_exceptions.StoreError as e:
+                raise exception.InvalidParameterValue(
+                    value=meta['store'], param='x-image-meta-store',
+                    extra=str(e))
+            if not store.writable:
+                raise exception.InvalidParameterValue(
+                    value=meta['store'], param='x-image-meta-store',
+                    extra='the store is read-only')
+        if len(sources) > 1:
+            raise exception.InvalidRequest(
+                reason='give image data one way only, not %s'
+                       % ' and '.join(sources))
+        return sources[0] if sources else None
+
+    def check_declared_size(self, req, meta):
+        """413 before reading a body declared larger than the cap."""
+        for declared in (req.content_length if has_body(req) else None,
+                         meta.get('size')):
+            if declared is not None and declared > self.image_size_cap:
+                raise exception.ImageSizeLimitExceeded(
+                    limit=self.image_size_cap)
+
+    def _location_values(self, meta):
+        """Values making a queued image active with its data at an
+        external URL; the size comes from the server (HEAD)."""
+        url = meta['location']
+        try:
+            size = self.stores.get_size(url)
+        except store_exceptions.StoreError as e:
+            raise exception.InvalidParameterValue(
+                value=url, param='x-image-meta-location',
+                extra='cannot reach the data: %s' % e)
+        if meta.get('size') is not None and size and size != meta['size']:
+            raise exception.InvalidParameterValue(
+                value=meta['size'], param='x-image-meta-size',
+                extra='the data at the location has %d bytes' % size)
+        values = {'status': 'active',
+                  'size': meta.get('size') or size,
+                  'locations': [{'url': url,
+                                 'metadata': self.service.location_metadata(
+                                     url),
+                                 'status': 'active'}]}
+        if meta.get('checksum'):
+            values['checksum'] = meta['checksum']
+        return values
+
+    def _store_data(self, req, context, image, meta, source):
+        uploader = V1Uploader(self.registry, self.stores, self.conf,
+                              expected_size=meta.get('size'),
+                              expected_checksum=meta.get('checksum'))
+        store = meta.get('store')
+        if source == 'body':
+            return uploader.upload(context, image['id'], req.body_file_raw,
+                                   req.content_length, store=store)
+        url = meta['copy_from']
+        try:
+            iterator, length = self.stores.get(
+                url, chunk_size=download_module.CHUNK_SIZE)
+        except store_exceptions.StoreError as e:
+            self._kill(context, image['id'])
+            raise exception.InvalidParameterValue(
+                value=url, param=v1_headers.COPY_FROM_HEADER,
+                extra='cannot read the data: %s' % e)
+        body = reader_module.IteratorReader(iterator)
+        try:
+            return uploader.upload(context, image['id'], body,
+                                   length or None, store=store)
+        finally:
+            body.close()
+
+    def _kill(self, context, image_id):
+        try:
+            self.registry.image_update(context, image_id=image_id,
+                                       values={'status': 'killed'},
+                                       from_state='queued')
+        except exception.GlanceException as e:
+            LOG.warning('Could not mark image %s killed: %s', image_id, e)
+
+
+# -- list parameters -------------------------------------------------------
+
+def _int_param(name, value):
+    try:
+        result = int(value)
+    except (TypeError, ValueError):
+        result = None
+    if result is None or result < 0:
+        raise exception.InvalidParameterValue(
+            value=value, param=name, extra='expected a non-negative integer')
+    return result
+
+
+def _bool_param(name, value):
+    result = strutils.bool_from_string(value, strict=False, default=None)
+    if result is None:
+        raise exception.InvalidParameterValue(
+            value=value, param=name, extra='expected true or false')
+    return result
+
+
+def list_filters(params, context):
+    """Contract ``filters`` from the query of a v1 list."""
+    filters = {}
+    properties = {}
+    for name, value in params.items():
+        if name.startswith('property-'):
+            properties[name[len('property-'):]] = value
+        elif name in SUPPORTED_FILTERS:
+            filters[name] = value
+        elif name not in SUPPORTED_PARAMS:
+            raise exception.InvalidFilter(
+                reason='unsupported filter %s; supported: %s, '
+                       'property-<key>' % (name, ', '.join(SUPPORTED_FILTERS)))
+    for name in ('size_min', 'size_max'):
+        if name in filters:
+            filters[name] = _int_param(name, filters[name])
+    if 'protected' in filters:
+        filters['protected'] = _bool_param('protected', filters['protected'])
+    if 'changes-since' in filters:
+        try:
+            timeutils.parse_isotime(filters['changes-since'])
+        except ValueError:
+            raise exception.InvalidParameterValue(
+                value=filters['changes-since'], param='changes-since',
+                extra='expected an ISO 8601 time')
+    if context.is_admin and 'deleted' in params:
+        filters['deleted'] = _bool_param('deleted', params['deleted'])
+    elif 'changes-since' not in filters:
+        # changes-since includes deleted images, as in Kilo.
+        filters['deleted'] = False
+    if properties:
+        filters['properties'] = properties
+    return filters
+
+
+def list_params(req, context, conf):
+    """Keyword arguments of the contract's ``image_get_all`` for a v1
+    list.
+
+    Kilo's rule for is_public: without it, an administrator lists like a
+    user (public, own and shared images); ``is_public=none`` lists every
+    image; true/false keeps public/non-public ones.
+    """
+    params = req.GET
+    limit = _int_param('limit', params.get('limit',
+                                           conf.limit_param_default))
+    marker = params.get('marker')
+    if marker is not None and not uuidutils.is_uuid_like(marker):
+        raise exception.InvalidMarker(marker=marker)
+    sort_key = params.get('sort_key', 'created_at')
+    if sort_key not in SUPPORTED_SORT_KEYS:
+        raise exception.InvalidSortKey(
+            key='%s (supported: %s)' % (sort_key,
+                                        ', '.join(SUPPORTED_SORT_KEYS)))
+    sort_dir = params.get('sort_dir', 'desc')
+    if sort_dir not in ('asc', 'desc'):
+        raise exception.InvalidSortDir(sort_dir=sort_dir)
+    kwargs = {'filters': list_filters(params, context),
+              'marker': marker,
+              'limit': min(limit, conf.api_limit_max),
+              'sort_key': [sort_key], 'sort_dir': [sort_dir],
+              # v1 lists shared images whatever the membership status.
+              'member_status': 'all'}
+    is_public = params.get('is_public')
+    if is_public is None:
+        kwargs['admin_as_user'] = bool(context.is_admin)
+    elif is_public.lower() != 'none':
+        kwargs['is_public'] = _bool_param('is_public', is_public)
+    return kwargs

@@ -1,0 +1,25 @@
+"""Image API v2 image tags: PUT/DELETE /v2/images/{image_id}/tags/{tag}."""
+
+import urllib.parse
+
+import webob
+
+from glance_api import images as image_service
+
+ENV_CONTEXT = 'glance.context'
+
+
+class TagsController:
+
+    def __init__(self, registry, stores, conf):
+        self.service = image_service.ImageService(registry, stores, conf)
+
+    def update(self, req, image_id, tag):
+        self.service.add_tag(req.environ[ENV_CONTEXT], image_id,
+                             urllib.parse.unquote(tag))
+        return webob.Response(status=204)
+
+    def delete(self, req, image_id, tag):
+        self.service.delete_tag(req.environ[ENV_CONTEXT], image_id,
+                                urllib.parse.unquote(tag))
+        return webob.Response(status=204)

@@ -1,0 +1,389 @@
+"""The registry client glance-api holds: the contract over HTTP or messaging.
+
+``RegistryClient(conf)`` picks its transport from ``registry_transport``.
+It has one method per contract operation (generated from
+``glance_registry.contract.OPERATIONS``, keyword arguments only), so
+``client.image_get(context, image_id=...)`` works and a misspelt name is an
+AttributeError, never a remote call. Whatever the transport, errors are
+raised as the same classes of ``glance_registry.common.exception``; a
+registry that cannot be reached is ``RegistryUnavailable`` (503).
+
+HTTP keeps a pool of keep-alive connections (TCP_NODELAY), with a timeout,
+and retries only the operations the contract marks as reads. This module
+never imports the database layer, and loads oslo.messaging only for the
+messaging transport.
+
+Whose token a call carries is decided in :func:`auth_headers`: the user's
+(``use_user_token``), or glance-api's service user's with the user named in
+``X-Caller-*`` headers (:mod:`glance_registry.client_auth`).
+"""
+
+import http.client
+import json
+import select
+import socket
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance_registry import client_auth
+from glance_registry.common import exception
+from glance_registry import contract
+from glance_registry import middleware
+
+LOG = logging.getLogger(__name__)
+
+client_opts = [
+    cfg.HostAddressOpt('registry_host', default='0.0.0.0',
+                       help='Address of the glance-registry server '
+                            '(0.0.0.0 means this host, 127.0.0.1).'),
+    cfg.PortOpt('registry_port', default=9191,
+                help='Port of the glance-registry server.'),
+    cfg.StrOpt('registry_client_protocol', default='http',
+               choices=['http', 'https'],
+               help='Protocol used to reach the registry over HTTP.'),
+    cfg.IntOpt('registry_client_timeout', default=600, min=1,
+               help='Seconds to wait for the registry to answer one call.'),
+    cfg.IntOpt('registry_client_retries', default=2, min=0,
+               help='Extra attempts for a read operation whose registry '
+                    'could not be reached; writes are never retried.'),
+    cfg.StrOpt('registry_transport', default='http',
+               choices=[('http', 'POST /rpc on registry_host:registry_port'),
+                        ('messaging', 'oslo.messaging RPC on '
+                                      'registry_topic via transport_url')],
+               help='How glance-api calls the registry contract.'),
+    cfg.StrOpt('registry_client_ca_file',
+               help='CA bundle to verify the registry with over https.'),
+    cfg.StrOpt('registry_client_cert_file',
+               help='Client certificate presented to the registry over '
+                    'https.'),
+    cfg.StrOpt('registry_client_key_file',
+               help='Private key of registry_client_cert_file.'),
+    cfg.BoolOpt('registry_client_insecure', default=False,
+                help='Do not verify the registry certificate over https.'),
+]
+
+CONF = cfg.CONF
+CONF.register_opts(client_opts)
+
+RPC_PATH = '/rpc'
+RETRY_DELAY = 0.2
+
+
+def list_opts():
+    from glance_registry import messaging
+    return client_opts + client_auth.list_opts() + messaging.list_opts()
+
+
+def _roles(context):
+    roles = list(getattr(context, 'roles', None) or [])
+    if getattr(context, 'is_admin', False) and 'admin' not in roles:
+        roles.append('admin')
+    return ','.join(roles)
+
+
+def _request_id(context):
+    return (getattr(context, 'global_request_id', None) or
+            getattr(context, 'request_id', None))
+
+
+def identity_headers(context):
+    """The caller's identity as the registry's context middleware reads it."""
+    headers = {'X-Identity-Status': 'Confirmed'}
+    values = {
+        'X-Auth-Token': getattr(context, 'auth_token', None),
+        'X-User-Id': getattr(context, 'user_id', None),
+        'X-Project-Id': getattr(context, 'project_id', None),
+        'X-Roles': _roles(context),
+        'X-OpenStack-Request-ID': _request_id(context),
+    }
+    headers.update((k, v) for k, v in values.items() if v)
+    return headers
+
+
+def caller_headers(context):
+    """The caller's identity in the X-Caller-* headers a service sends
+    beside its own token."""
+    headers = {}
+    for name, header in middleware.CALLER_HEADERS.items():
+        value = (_roles(context) if name == 'roles'
+                 else getattr(context, name, None))
+        if value:
+            headers[header] = value
+    request_id = _request_id(context)
+    if request_id:
+        headers['X-OpenStack-Request-ID'] = request_id
+    return headers
+
+
+def uses_service_token(conf, credentials, context):
+    """Whether a call for ``context`` carries glance-api's service token:
+    always with use_user_token false, else when the context has no token
+    (glance-scrubber's admin context) and a service user is configured."""
+    if not conf.use_user_token:
+        return True
+    return (not getattr(context, 'auth_token', None) and
+            credentials.configured())
+
+
+class _Connection(http.client.HTTPConnection):
+    def connect(self):
+        super().connect()
+        # Small requests and answers: without TCP_NODELAY each call waits
+        # for the peer's delayed ACK.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _TLSConnection(http.client.HTTPSConnection):
+    def connect(self):
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _Unreachable(Exception):
+    """The call did not get an answer; ``sent`` says if it may have run."""
+
+
+class HTTPTransport:
+    """``POST /rpc`` over a pool of keep-alive connections."""
+
+    def __init__(self, conf):
+        host = conf.registry_host
+        if host in ('0.0.0.0', '::', ''):
+            host = '127.0.0.1'
+        self.host = host
+        self.port = conf.registry_port
+        self.timeout = conf.registry_client_timeout
+        self.retries = conf.registry_client_retries
+        self.https = conf.registry_client_protocol == 'https'
+        self.ssl_context = self._ssl_context(conf) if self.https else None
+        self.idle = []
+        self.conf = conf
+        self.credentials = client_auth.ServiceCredentials(conf)
+        self.url = '%s://%s:%s%s' % ('https' if self.https else 'http',
+                                     self.host, self.port, RPC_PATH)
+
+    @staticmethod
+    def _ssl_context(conf):
+        import ssl
+        ssl_context = ssl.create_default_context(
+            cafile=conf.registry_client_ca_file)
+        if conf.registry_client_insecure:
+            ssl_context.check_hostname = False
+            ssl_context.verify_mode = ssl.CERT_NONE
+        if conf.registry_client_cert_file:
+            ssl_context.load_cert_chain(conf.registry_client_cert_file,
+                                        conf.registry_client_key_file)
+        return ssl_context
+
+    def _new_connection(self):
+        if self.https:
+            return _TLSConnection(self.host, self.port, timeout=self.timeout,
+                                  context=self.ssl_context)
+        return _Connection(self.host, self.port, timeout=self.timeout)
+
+    def _get_connection(self):
+        while self.idle:
+            conn = self.idle.pop()
+            # A pooled connection the registry closed meanwhile reads as
+            # EOF: drop it rather than send a call into it.
+            sock = conn.sock
+            if sock is None:
+                continue
+            try:
+                readable, _, _ = select.select([sock], [], [], 0)
+            except (OSError, ValueError):
+                readable = True
+            if readable:
+                conn.close()
+                continue
+            return conn
+        return self._new_connection()
+
+    def close(self):
+        while self.idle:
+            self.idle.pop().close()
+
+    def _post(self, body, headers):
+        """One attempt; returns (status, body bytes)."""
+        conn = self._get_connection()
+        sent = False
+        try:
+            conn.putrequest('POST', RPC_PATH, skip_accept_encoding=True)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            conn.putheader('Content-Length', str(len(body)))
+            conn.endheaders(body)
+            sent = True
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise _Unreachable(e, sent)
+        if resp.will_close:
+            conn.close()
+        else:
+            self.idle.append(conn)
+        return resp.status, data
+
+    def auth_headers(self, context):
+        if uses_service_token(self.conf, self.credentials, context):
+            headers = caller_headers(context)
+            headers.update(self.credentials.headers())
+            return headers, True
+        return identity_headers(context), False
+
+    def call(self, context, command, kwargs):
+        body = json.dumps([{'command': command, 'kwargs': kwargs}]).encode()
+        headers, service = self.auth_headers(context)
+        status, data = self._send(body, headers, command)
+        if status == 401 and service:
+            # The registry no longer accepts the service token (revoked,
+            # or expired in its cache): one retry with a new one.
+            self.credentials.invalidate()
+            headers, service = self.auth_headers(context)
+            status, data = self._send(body, headers, command)
+            if status == 401:
+                LOG.error('The registry at %s refuses the service user\'s '
+                          'token', self.url)
+                raise exception.RegistryUnavailable(
+                    reason='the registry refused glance-api\'s service '
+                           'credentials')
+        return self._result(status, data, command)
+
+    def _send(self, body, headers, command):
+        headers['Content-Type'] = 'application/json'
+        headers['Accept'] = 'application/json'
+        attempts = 1 + (self.retries if contract.is_read(command) else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                status, data = self._post(body, headers)
+                break
+            except _Unreachable as e:
+                error, sent = e.args
+                if attempt < attempts:
+                    LOG.warning('Registry %s unreachable for %s (%s); '
+                                'retrying', self.url, command, error)
+                    time.sleep(RETRY_DELAY * attempt)
+                    continue
+                if isinstance(error, socket.timeout):
+                    reason = ('no answer from %s within %s s'
+                              % (self.url, self.timeout))
+                else:
+                    reason = '%s: %s' % (self.url, error)
+                raise exception.RegistryUnavailable(reason=reason)
+        return status, data
+
+    def _result(self, status, data, command):
+        try:
+            payload = json.loads(data) if data else None
+        except ValueError:
+            payload = None
+        if status == 200 and isinstance(payload, list) and payload:
+            return payload[0]
+        if status == 401:
+            # keystonemiddleware's own answer, not a contract error.
+            raise exception.NotAuthenticated()
+        if isinstance(payload, dict) and isinstance(payload.get('error'),
+                                                    dict):
+            raise exception.from_wire(payload['error'])
+        if status in (502, 503, 504):
+            raise exception.RegistryUnavailable(
+                reason='%s answered %s' % (self.url, status))
+        raise exception.GlanceException(
+            'Unexpected answer %s from the registry to %s'
+            % (status, command))
+
+
+class MessagingTransport:
+    """oslo.messaging RPCClient on ``registry_topic``."""
+
+    def __init__(self, conf):
+        import oslo_messaging
+        from glance_registry import messaging
+        messaging.register_transport_opts(conf)
+        self.messaging = oslo_messaging
+        self.timeout = conf.registry_client_timeout
+        self.retries = conf.registry_client_retries
+        self.transport = oslo_messaging.get_rpc_transport(conf)
+        target = oslo_messaging.Target(topic=conf.registry_topic)
+        self.client = oslo_messaging.get_rpc_client(
+            self.transport, target, timeout=self.timeout)
+        self.topic = conf.registry_topic
+        self.use_user_token = conf.use_user_token
+
+    def close(self):
+        self.transport.cleanup()
+
+    def call(self, context, command, kwargs):
+        # The context travels in the message; RabbitMQ's credentials are
+        # what the registry trusts here, so the user's token is sent only
+        # with use_user_token.
+        ctxt = context.to_dict() if hasattr(context, 'to_dict') else \
+            dict(context or {})
+        if not self.use_user_token:
+            ctxt['auth_token'] = None
+        attempts = 1 + (self.retries if contract.is_read(command) else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                reply = self.client.call(ctxt, 'call', command=command,
+                                         kwargs=kwargs)
+                break
+            except self.messaging.MessagingTimeout:
+                error = ('no registry answered on topic %s within %s s'
+                         % (self.topic, self.timeout))
+            except self.messaging.MessagingException as e:
+                error = 'topic %s: %s' % (self.topic, e)
+            if attempt >= attempts:
+                raise exception.RegistryUnavailable(reason=error)
+            LOG.warning('Registry RPC %s failed (%s); retrying', command,
+                        error)
+        if isinstance(reply, dict) and 'result' in reply:
+            return reply['result']
+        if isinstance(reply, dict) and isinstance(reply.get('error'), dict):
+            raise exception.from_wire(reply['error'])
+        raise exception.GlanceException(
+            'Unexpected registry reply to %s' % command)
+
+
+TRANSPORTS = {'http': HTTPTransport, 'messaging': MessagingTransport}
+
+
+class RegistryClient:
+    """Calls the registry contract; one method per contract operation."""
+
+    def __init__(self, conf=None):
+        conf = conf if conf is not None else CONF
+        if conf is not CONF:
+            conf.register_opts(client_opts)
+            conf.register_opts(client_auth.auth_opts)
+        self.transport = TRANSPORTS[conf.registry_transport](conf)
+
+    def call(self, context, command, **kwargs):
+        """Run ``command`` of the contract with keyword arguments."""
+        if command not in contract.OPERATIONS:
+            raise exception.UnknownCommand(command=command)
+        return self.transport.call(context, command, kwargs)
+
+    def close(self):
+        self.transport.close()
+
+
+def _operation(name):
+    def operation(self, context, /, **kwargs):
+        return self.call(context, name, **kwargs)
+    operation.__name__ = operation.__qualname__ = name
+    operation.__doc__ = ('Registry contract operation %s (%s); keyword '
+                         'arguments only.' % (name,
+                                              contract.OPERATIONS[name]))
+    return operation
+
+
+for _name in contract.OPERATIONS:
+    setattr(RegistryClient, _name, _operation(_name))
+del _name
+
+
+def get_client(conf=None):
+    return RegistryClient(conf)

@@ -1,0 +1,1194 @@
+"""The registry's database API: every operation of glance_registry.contract.
+
+Flat functions ``image_*(context, ...)``. Each public function opens its own
+transaction (with deadlock retry on writes and oslo.db errors turned into
+our exception classes) and calls a private twin that takes the session, so
+several steps compose in one transaction. Results are plain dicts in the
+shapes of doc/registry-contract.md; datetimes are left as datetime objects
+for the dispatcher to serialize.
+
+Which images a caller may see is decided in one place,
+:func:`_visibility_condition`.
+"""
+
+from oslo_log import log as logging
+from oslo_utils import strutils
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from glance_registry.common import exception
+from glance_registry.db import engine
+from glance_registry.db import metadef
+from glance_registry.db import models
+from glance_registry.db.paging import as_list as _as_list
+from glance_registry.db.paging import check_limit as _check_limit
+from glance_registry.db.paging import normalize_sort
+from glance_registry.db.paging import paginate as _paginate
+# The metadata definition operations live in their own module; they are
+# part of this API (the dispatcher looks every operation up here).
+from glance_registry.db.metadef import (  # noqa: F401
+    metadef_namespace_create,
+    metadef_namespace_get,
+    metadef_namespace_get_all,
+    metadef_namespace_update,
+    metadef_namespace_delete,
+    metadef_object_create,
+    metadef_object_get,
+    metadef_object_get_all,
+    metadef_object_update,
+    metadef_object_delete,
+    metadef_object_delete_namespace_content,
+    metadef_property_create,
+    metadef_property_get,
+    metadef_property_get_all,
+    metadef_property_update,
+    metadef_property_delete,
+    metadef_property_delete_namespace_content,
+    metadef_tag_create,
+    metadef_tag_create_tags,
+    metadef_tag_get,
+    metadef_tag_get_all,
+    metadef_tag_update,
+    metadef_tag_delete,
+    metadef_tag_delete_namespace_content,
+    metadef_resource_type_create,
+    metadef_resource_type_get,
+    metadef_resource_type_get_all,
+    metadef_resource_type_delete,
+    metadef_resource_type_association_create,
+    metadef_resource_type_association_get,
+    metadef_resource_type_association_get_by_namespace,
+    metadef_resource_type_association_delete,
+)
+
+LOG = logging.getLogger(__name__)
+
+list_opts = engine.list_opts
+read_operation = engine.read_operation
+write_operation = engine.write_operation
+
+Image = models.Image
+ImageProperty = models.ImageProperty
+ImageTag = models.ImageTag
+ImageLocation = models.ImageLocation
+ImageMember = models.ImageMember
+Task = models.Task
+TaskInfo = models.TaskInfo
+
+IMAGE_COLUMNS = tuple(c.name for c in Image.__table__.columns)
+DATETIME_KEYS = frozenset(('created_at', 'updated_at', 'deleted_at',
+                           'expires_at'))
+IN_FILTERS = ('name', 'status', 'disk_format', 'container_format', 'id',
+              'owner')
+EQ_FILTERS = ('checksum', 'os_hash_value')
+BOOL_FILTERS = ('protected', 'os_hidden', 'deleted')
+DATE_FILTERS = ('created_at', 'updated_at')
+IMAGE_FILTERS = frozenset(
+    IN_FILTERS + EQ_FILTERS + BOOL_FILTERS + DATE_FILTERS + (
+        'visibility', 'tags', 'size_min', 'size_max', 'changes-since',
+        'properties'))
+DATE_OPERATORS = {
+    'gt': lambda col, v: col > v, 'gte': lambda col, v: col >= v,
+    'lt': lambda col, v: col < v, 'lte': lambda col, v: col <= v,
+    'eq': lambda col, v: col == v, 'neq': lambda col, v: col != v,
+}
+
+
+def _image_sort_expression(key):
+    """The value images are ordered by for ``key``.
+
+    NULLs sort differently on each engine, so nullable columns are ordered
+    by a coalesced value; the keyset (marker) comparison uses the same
+    expression, which keeps pages consistent everywhere.
+    """
+    column = Image.__table__.c
+    return {
+        'id': column.id,
+        'name': sa.func.coalesce(column.name, ''),
+        'status': column.status,
+        'disk_format': sa.func.coalesce(column.disk_format, ''),
+        'container_format': sa.func.coalesce(column.container_format, ''),
+        'size': sa.func.coalesce(column.size, -1),
+        'virtual_size': sa.func.coalesce(column.virtual_size, -1),
+        'min_disk': column.min_disk,
+        'min_ram': column.min_ram,
+        'owner': sa.func.coalesce(column.owner, ''),
+        'visibility': sa.cast(column.visibility, sa.String(16)),
+        'protected': column.protected,
+        'created_at': column.created_at,
+        'updated_at': sa.func.coalesce(column.updated_at, column.created_at),
+    }.get(key)
+
+
+IMAGE_SORT_KEYS = ('id', 'name', 'status', 'disk_format', 'container_format',
+                   'size', 'virtual_size', 'min_disk', 'min_ram', 'owner',
+                   'visibility', 'protected', 'created_at', 'updated_at')
+
+
+# Helpers ------------------------------------------------------------------
+
+def _now():
+    return timeutils.utcnow()
+
+
+def _to_datetime(value, what):
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except ValueError:
+        raise exception.Invalid(reason='%s is not an ISO 8601 time: %r'
+                                % (what, value)) from None
+
+
+def _parse_datetimes(values):
+    for key in DATETIME_KEYS & set(values):
+        values[key] = _to_datetime(values[key], key)
+    return values
+
+
+def _is_admin(context):
+    return context is None or bool(getattr(context, 'is_admin', False))
+
+
+def _project(context):
+    if context is None:
+        return None
+    owner = getattr(context, 'owner', None)
+    return owner if owner is not None else getattr(context, 'project_id',
+                                                   None)
+
+
+def _show_deleted(context):
+    return bool(context is not None and
+                getattr(context, 'show_deleted', False))
+
+
+# Visibility ---------------------------------------------------------------
+
+def _visibility_condition(context, listing=False, member_status='accepted',
+                          visibility=None, admin_as_user=False):
+    """The SQL condition on images for what ``context`` may see.
+
+    Returns None when it may see everything (an admin). For one image
+    (``listing`` false): owner, public, community, or shared with the
+    caller as a non-deleted member of any status. Lists are narrower:
+    community images only for their owner or when ``visibility`` (the
+    filter) is community; shared ones only when the caller's membership
+    status is ``member_status`` ('all' for any).
+    """
+    if _is_admin(context) and not admin_as_user:
+        return None
+    project = _project(context)
+    member_query = sa.select(ImageMember.id).where(
+        ImageMember.image_id == Image.id,
+        ImageMember.deleted == sa.false())
+    if project is not None:
+        member_query = member_query.where(ImageMember.member == project)
+    if listing and member_status != 'all':
+        member_query = member_query.where(ImageMember.status == member_status)
+    conditions = [Image.visibility == 'public']
+    if not listing or visibility == 'community':
+        conditions.append(Image.visibility == 'community')
+    if project is not None:
+        conditions.append(Image.owner == project)
+        conditions.append(sa.and_(Image.visibility == 'shared',
+                                  member_query.exists()))
+    return sa.or_(*conditions)
+
+
+# Images -------------------------------------------------------------------
+
+def _image_query(context, force_show_deleted=False):
+    query = sa.select(Image)
+    condition = _visibility_condition(context)
+    if condition is not None:
+        query = query.where(condition)
+    if not (force_show_deleted or _show_deleted(context)):
+        query = query.where(Image.deleted == sa.false())
+    return query
+
+
+def _image_get(context, session, image_id, force_show_deleted=False):
+    """The Image row, if it exists and ``context`` may see it."""
+    query = _image_query(context, force_show_deleted).where(
+        Image.id == image_id)
+    image = session.scalars(query).first()
+    if image is None:
+        raise exception.ImageNotFound(image_id=image_id)
+    return image
+
+
+def _location_to_dict(location):
+    return {'id': location.id, 'url': location.value,
+            'metadata': location.meta_data or {},
+            'status': location.status}
+
+
+def _image_children(session, image_ids, with_tags=True):
+    """Non-deleted properties, tags and locations of ``image_ids``."""
+    children = {image_id: {'properties': {}, 'tags': [], 'locations': []}
+                for image_id in image_ids}
+    if not image_ids:
+        return children
+    rows = session.execute(
+        sa.select(ImageProperty.image_id, ImageProperty.name,
+                  ImageProperty.value)
+        .where(ImageProperty.image_id.in_(image_ids),
+               ImageProperty.deleted == sa.false()))
+    for image_id, name, value in rows:
+        children[image_id]['properties'][name] = value
+    if with_tags:
+        rows = session.execute(
+            sa.select(ImageTag.image_id, ImageTag.value)
+            .where(ImageTag.image_id.in_(image_ids),
+                   ImageTag.deleted == sa.false())
+            .order_by(ImageTag.value))
+        for image_id, value in rows:
+            children[image_id]['tags'].append(value)
+    locations = session.scalars(
+        sa.select(ImageLocation)
+        .where(ImageLocation.image_id.in_(image_ids),
+               ImageLocation.deleted == sa.false())
+        .order_by(ImageLocation.id))
+    for location in locations:
+        children[location.image_id]['locations'].append(
+            _location_to_dict(location))
+    return children
+
+
+def _image_to_dict(image, children, with_tags=True):
+    values = {name: getattr(image, name) for name in IMAGE_COLUMNS}
+    values['properties'] = children['properties']
+    if with_tags:
+        values['tags'] = sorted(set(children['tags']))
+    values['locations'] = children['locations']
+    return values
+
+
+def _image_dict(session, image):
+    return _image_to_dict(image, _image_children(session, [image.id])[
+        image.id])
+
+
+def _check_image_values(values):
+    unknown = set(values) - set(IMAGE_COLUMNS)
+    if unknown:
+        raise exception.Invalid(reason='unknown image attribute(s): %s'
+                                % ', '.join(sorted(unknown)))
+    visibility = values.get('visibility')
+    if 'visibility' in values and visibility not in models.VISIBILITIES:
+        raise exception.Invalid(reason='visibility must be one of %s, not %r'
+                                % (', '.join(models.VISIBILITIES),
+                                   visibility))
+    if 'status' in values and not values['status']:
+        raise exception.Invalid(reason='status cannot be empty')
+    return _parse_datetimes(values)
+
+
+def _set_properties(session, image_id, properties, purge, now):
+    """Upsert ``properties``; with ``purge`` soft-delete the others."""
+    existing = {p.name: p for p in session.scalars(
+        sa.select(ImageProperty).where(ImageProperty.image_id == image_id))}
+    for name, value in properties.items():
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        row = existing.get(name)
+        if row is None:
+            session.add(ImageProperty(image_id=image_id, name=name,
+                                      value=value, created_at=now,
+                                      updated_at=now, deleted=False))
+        elif row.deleted or row.value != value:
+            # The unique key (image_id, name) spans deleted rows: revive.
+            row.value = value
+            row.deleted = False
+            row.deleted_at = None
+            row.updated_at = now
+    if purge:
+        for name, row in existing.items():
+            if name not in properties and not row.deleted:
+                row.deleted = True
+                row.deleted_at = now
+                row.updated_at = now
+    session.flush()
+
+
+def _set_tags(session, image_id, tags, now):
+    wanted = []
+    for tag in tags:
+        if tag not in wanted:
+            wanted.append(tag)
+    current = session.scalars(
+        sa.select(ImageTag).where(ImageTag.image_id == image_id,
+                                  ImageTag.deleted == sa.false())).all()
+    have = set()
+    for row in current:
+        if row.value in wanted and row.value not in have:
+            have.add(row.value)
+        else:
+            row.deleted = True
+            row.deleted_at = now
+            row.updated_at = now
+    for tag in wanted:
+        if tag not in have:
+            session.add(ImageTag(image_id=image_id, value=tag,
+                                 created_at=now, updated_at=now,
+                                 deleted=False))
+    session.flush()
+
+
+def _new_location(image_id, location, now):
+    if not isinstance(location, dict) or not location.get('url'):
+        raise exception.Invalid(reason='a location needs a url')
+    status = location.get('status') or 'active'
+    if status not in models.LOCATION_STATUSES:
+        raise exception.Invalid(reason='location status must be one of %s, '
+                                'not %r' % (', '.join(
+                                    models.LOCATION_STATUSES), status))
+    return ImageLocation(image_id=image_id, value=location['url'],
+                         meta_data=location.get('metadata') or {},
+                         status=status, created_at=now, updated_at=now,
+                         deleted=False)
+
+
+def _soft_delete_location(row, status, now):
+    row.deleted = True
+    row.deleted_at = now
+    row.updated_at = now
+    row.status = status
+
+
+def _set_locations(session, image_id, locations, now, deleted_status):
+    """Make ``locations`` the image's locations, keeping rows matched by
+    id or url and soft-deleting the rest."""
+    current = session.scalars(
+        sa.select(ImageLocation)
+        .where(ImageLocation.image_id == image_id,
+               ImageLocation.deleted == sa.false())
+        .order_by(ImageLocation.id)).all()
+    by_id = {row.id: row for row in current}
+    by_url = {row.value: row for row in current}
+    kept = set()
+    for location in locations:
+        row = by_id.get(location.get('id')) or by_url.get(location.get('url'))
+        if row is not None and row.id not in kept:
+            new = _new_location(image_id, location, now)
+            row.value = new.value
+            row.meta_data = new.meta_data
+            row.status = new.status
+            row.updated_at = now
+            kept.add(row.id)
+        else:
+            session.add(_new_location(image_id, location, now))
+    for row in current:
+        if row.id not in kept:
+            _soft_delete_location(row, deleted_status, now)
+    session.flush()
+
+
+def _image_create(context, session, values):
+    values = dict(values)
+    properties = values.pop('properties', None) or {}
+    tags = values.pop('tags', None) or []
+    locations = values.pop('locations', None) or []
+    _check_image_values(values)
+    now = _now()
+    values.setdefault('id', uuidutils.generate_uuid())
+    values.setdefault('status', 'queued')
+    values.setdefault('visibility', 'shared')
+    for key in ('protected', 'os_hidden', 'deleted'):
+        if values.get(key) is None:
+            values[key] = False
+    for key in ('min_disk', 'min_ram'):
+        if values.get(key) is None:
+            values[key] = 0
+    values.setdefault('created_at', now)
+    values.setdefault('updated_at', values['created_at'])
+    image = Image(**values)
+    session.add(image)
+    try:
+        session.flush()
+    except engine.db_exc.DBDuplicateEntry:
+        raise exception.Duplicate(
+            reason='image %s already exists' % values['id']) from None
+    image_id = image.id
+    if properties:
+        _set_properties(session, image_id, properties, False, now)
+    if tags:
+        _set_tags(session, image_id, tags, now)
+    for location in locations:
+        session.add(_new_location(image_id, location, now))
+    session.flush()
+    return _image_dict(session, image)
+
+
+@write_operation
+def image_create(context, values):
+    """Create an image with its properties, tags and locations."""
+    with engine.writer() as session:
+        return _image_create(context, session, values)
+
+
+@read_operation
+def image_get(context, image_id, force_show_deleted=False):
+    with engine.reader() as session:
+        image = _image_get(context, session, image_id, force_show_deleted)
+        return _image_dict(session, image)
+
+
+def _bool_filter(name, value):
+    if isinstance(value, bool):
+        return value
+    try:
+        return strutils.bool_from_string(value, strict=True)
+    except ValueError:
+        raise exception.InvalidFilter(
+            reason='%s must be true or false, not %r' % (name, value)
+        ) from None
+
+
+def _int_filter(name, value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise exception.InvalidFilter(
+            reason='%s must be an integer, not %r' % (name, value)) from None
+
+
+def _time_filter(name, value):
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except (ValueError, TypeError, AttributeError):
+        raise exception.InvalidFilter(
+            reason='%s must be an ISO 8601 time, not %r' % (name, value)
+        ) from None
+
+
+def _date_condition(column, name, value):
+    """``gt:|gte:|lt:|lte:|eq:|neq:<ISO time>`` (plain time means eq)."""
+    operator, sep, when = str(value).partition(':')
+    if operator not in DATE_OPERATORS or not sep:
+        operator, when = 'eq', value
+    return DATE_OPERATORS[operator](column, _time_filter(name, when))
+
+
+def _in_condition(column, value):
+    # A list is the "in:" form for values that themselves hold commas
+    # (glance-api sends one for name=in:"a, b",c).
+    if isinstance(value, list):
+        return column.in_(value)
+    if isinstance(value, str) and value.startswith('in:'):
+        return column.in_([v for v in value[3:].split(',')])
+    if value is None:
+        return column.is_(None)
+    return column == value
+
+
+def _filter_conditions(filters, show_deleted):
+    """SQL conditions for the ``filters`` of image_get_all."""
+    unknown = set(filters) - IMAGE_FILTERS
+    if unknown:
+        raise exception.InvalidFilter(
+            reason='unknown filter(s) %s' % ', '.join(sorted(unknown)))
+    conditions = []
+    for name in IN_FILTERS:
+        if name in filters:
+            conditions.append(_in_condition(getattr(Image, name),
+                                            filters[name]))
+    for name in EQ_FILTERS:
+        if name in filters:
+            conditions.append(getattr(Image, name) == filters[name])
+    visibility = filters.get('visibility')
+    if visibility is not None and visibility != 'all':
+        if visibility not in models.VISIBILITIES:
+            raise exception.InvalidFilter(
+                reason='visibility must be one of %s, not %r'
+                % (', '.join(models.VISIBILITIES + ('all',)), visibility))
+        conditions.append(Image.visibility == visibility)
+    if 'protected' in filters:
+        conditions.append(Image.protected ==
+                          _bool_filter('protected', filters['protected']))
+    if filters.get('os_hidden') is not None:
+        conditions.append(Image.os_hidden ==
+                          _bool_filter('os_hidden', filters['os_hidden']))
+    elif 'os_hidden' not in filters:
+        conditions.append(Image.os_hidden == sa.false())
+    if 'size_min' in filters:
+        conditions.append(Image.size >= _int_filter('size_min',
+                                                    filters['size_min']))
+    if 'size_max' in filters:
+        conditions.append(Image.size <= _int_filter('size_max',
+                                                    filters['size_max']))
+    for name in DATE_FILTERS:
+        if name in filters:
+            conditions.append(_date_condition(getattr(Image, name), name,
+                                              filters[name]))
+    for tag in _as_list(filters.get('tags')):
+        conditions.append(sa.select(ImageTag.id).where(
+            ImageTag.image_id == Image.id, ImageTag.value == tag,
+            ImageTag.deleted == sa.false()).exists())
+    properties = filters.get('properties') or {}
+    if not isinstance(properties, dict):
+        raise exception.InvalidFilter(reason='properties must be a dict')
+    for name, value in properties.items():
+        conditions.append(sa.select(ImageProperty.id).where(
+            ImageProperty.image_id == Image.id, ImageProperty.name == name,
+            ImageProperty.value == str(value),
+            ImageProperty.deleted == sa.false()).exists())
+    if 'changes-since' in filters:
+        since = _time_filter('changes-since', filters['changes-since'])
+        conditions.append(sa.func.coalesce(Image.updated_at,
+                                           Image.created_at) > since)
+    if 'deleted' in filters:
+        conditions.append(Image.deleted ==
+                          _bool_filter('deleted', filters['deleted']))
+    elif not show_deleted and 'changes-since' not in filters:
+        conditions.append(Image.deleted == sa.false())
+    return conditions
+
+
+@read_operation
+def image_get_all(context, filters=None, marker=None, limit=None,
+                  sort_key=None, sort_dir=None, member_status='accepted',
+                  is_public=None, admin_as_user=False, return_tag=True):
+    """Images ``context`` may list, filtered, sorted and paged by marker."""
+    filters = dict(filters or {})
+    limit = _check_limit(limit)
+    sort = [(_image_sort_expression(key), direction) for key, direction in
+            normalize_sort(sort_key, sort_dir, IMAGE_SORT_KEYS)]
+    if member_status not in models.MEMBER_STATUSES + ('all',):
+        raise exception.InvalidFilter(
+            reason='member_status must be one of pending, accepted, '
+                   'rejected, all; not %r' % member_status)
+    query = sa.select(Image)
+    visible = _visibility_condition(context, listing=True,
+                                    member_status=member_status,
+                                    visibility=filters.get('visibility'),
+                                    admin_as_user=admin_as_user)
+    if visible is not None:
+        query = query.where(visible)
+    query = query.where(*_filter_conditions(filters, _show_deleted(context)))
+    if is_public is not None:
+        public = _bool_filter('is_public', is_public)
+        query = query.where((Image.visibility == 'public') if public
+                            else (Image.visibility != 'public'))
+    with engine.reader() as session:
+        marker_values = None
+        if marker is not None:
+            row = session.execute(
+                sa.select(*[expression for expression, _ in sort])
+                .where(Image.id == marker,
+                       *_as_list(_visibility_condition(context)))).first()
+            if row is None:
+                raise exception.InvalidMarker(marker=marker)
+            marker_values = list(row)
+        query = _paginate(query, sort, marker_values)
+        if limit is not None:
+            query = query.limit(limit)
+        images = session.scalars(query).all()
+        children = _image_children(session, [i.id for i in images],
+                                   with_tags=return_tag)
+        return [_image_to_dict(image, children[image.id], return_tag)
+                for image in images]
+
+
+def _image_update(context, session, image_id, values, purge_props=False,
+                  from_state=None):
+    values = dict(values)
+    properties = values.pop('properties', None)
+    locations = values.pop('locations', None)
+    tags = values.pop('tags', None)
+    if values.get('id', image_id) != image_id:
+        raise exception.Invalid(reason='an image id cannot change')
+    values.pop('id', None)
+    _check_image_values(values)
+    show_deleted = _show_deleted(context)
+    _image_get(context, session, image_id, show_deleted)
+    now = _now()
+    values['updated_at'] = now
+    update = sa.update(Image).where(Image.id == image_id)
+    if not show_deleted:
+        update = update.where(Image.deleted == sa.false())
+    if from_state is not None:
+        update = update.where(Image.status == from_state)
+    # One UPDATE ... WHERE status = from_state decides a racing change.
+    result = session.execute(update.values(**values)
+                             .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        actual = session.execute(sa.select(Image.status).where(
+            Image.id == image_id)).scalar()
+        if from_state is not None and actual is not None:
+            raise exception.InvalidStatusTransition(
+                image_id=image_id, actual=actual, expected=from_state,
+                new=values.get('status', actual))
+        raise exception.ImageNotFound(image_id=image_id)
+    if properties is not None or purge_props:
+        _set_properties(session, image_id, properties or {}, purge_props,
+                        now)
+    if tags is not None:
+        _set_tags(session, image_id, tags, now)
+    if locations is not None:
+        _set_locations(session, image_id, locations, now, 'deleted')
+    session.expire_all()
+    image = session.scalars(sa.select(Image).where(Image.id == image_id)
+                            .execution_options(populate_existing=True)).one()
+    return _image_dict(session, image)
+
+
+@write_operation
+def image_update(context, image_id, values, purge_props=False,
+                 from_state=None):
+    """Update columns, properties, tags, locations; CAS on ``from_state``."""
+    with engine.writer() as session:
+        return _image_update(context, session, image_id, values,
+                             purge_props, from_state)
+
+
+def _soft_delete_rows(session, model, condition, now, **extra):
+    session.execute(
+        sa.update(model).where(condition, model.deleted == sa.false())
+        .values(deleted=True, deleted_at=now, updated_at=now, **extra)
+        .execution_options(synchronize_session=False))
+
+
+def _image_destroy(context, session, image_id):
+    image = _image_get(context, session, image_id)
+    if image.protected:
+        raise exception.ProtectedImageDelete(image_id=image_id)
+    now = _now()
+    result = _image_dict(session, image)
+    location_status = ('pending_delete' if image.status == 'pending_delete'
+                       else 'deleted')
+    _soft_delete_rows(session, ImageLocation,
+                      ImageLocation.image_id == image_id, now,
+                      status=location_status)
+    for model in (ImageProperty, ImageTag, ImageMember):
+        _soft_delete_rows(session, model, model.image_id == image_id, now)
+    _soft_delete_rows(session, Image, Image.id == image_id, now)
+    result.update(deleted=True, deleted_at=now, updated_at=now)
+    for location in result['locations']:
+        location['status'] = location_status
+    return result
+
+
+@write_operation
+def image_destroy(context, image_id):
+    """Soft-delete an image and its properties, tags, members, locations."""
+    with engine.writer() as session:
+        return _image_destroy(context, session, image_id)
+
+
+@read_operation
+def user_get_storage_usage(context, owner_id, image_id=None):
+    """Bytes used by ``owner_id``: image size times active locations."""
+    query = (sa.select(sa.func.coalesce(sa.func.sum(Image.size), 0))
+             .select_from(Image)
+             .join(ImageLocation, ImageLocation.image_id == Image.id)
+             .where(Image.owner == owner_id, Image.deleted == sa.false(),
+                    ImageLocation.deleted == sa.false(),
+                    ImageLocation.status == 'active'))
+    if image_id is not None:
+        query = query.where(Image.id != image_id)
+    with engine.reader() as session:
+        return int(session.execute(query).scalar() or 0)
+
+
+# Tags ---------------------------------------------------------------------
+
+def _tag_values(session, image_id):
+    return sorted(set(session.scalars(
+        sa.select(ImageTag.value).where(ImageTag.image_id == image_id,
+                                        ImageTag.deleted == sa.false()))))
+
+
+@read_operation
+def image_tag_get_all(context, image_id):
+    with engine.reader() as session:
+        _image_get(context, session, image_id)
+        return _tag_values(session, image_id)
+
+
+@write_operation
+def image_tag_create(context, image_id, value):
+    """Add a tag; adding one the image has is a no-op."""
+    with engine.writer() as session:
+        _image_get(context, session, image_id)
+        if value not in _tag_values(session, image_id):
+            now = _now()
+            session.add(ImageTag(image_id=image_id, value=value,
+                                 created_at=now, updated_at=now,
+                                 deleted=False))
+            session.flush()
+        return value
+
+
+@write_operation
+def image_tag_delete(context, image_id, value):
+    with engine.writer() as session:
+        _image_get(context, session, image_id)
+        result = session.execute(
+            sa.update(ImageTag)
+            .where(ImageTag.image_id == image_id, ImageTag.value == value,
+                   ImageTag.deleted == sa.false())
+            .values(deleted=True, deleted_at=_now(), updated_at=_now())
+            .execution_options(synchronize_session=False))
+        if not result.rowcount:
+            raise exception.TagNotFound(tag=value, image_id=image_id)
+
+
+@write_operation
+def image_tag_set_all(context, image_id, tags):
+    with engine.writer() as session:
+        _image_get(context, session, image_id)
+        _set_tags(session, image_id, _as_list(tags), _now())
+        return _tag_values(session, image_id)
+
+
+# Members ------------------------------------------------------------------
+
+def _member_to_dict(member):
+    return {'id': member.id, 'image_id': member.image_id,
+            'member': member.member, 'can_share': member.can_share,
+            'status': member.status, 'created_at': member.created_at,
+            'updated_at': member.updated_at, 'deleted': member.deleted}
+
+
+def _check_member_values(values, allowed):
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise exception.Invalid(reason='unknown member attribute(s): %s'
+                                % ', '.join(sorted(unknown)))
+    if 'status' in values and values['status'] not in models.MEMBER_STATUSES:
+        raise exception.Invalid(
+            reason='member status must be one of %s, not %r'
+            % (', '.join(models.MEMBER_STATUSES), values['status']))
+    return _parse_datetimes(dict(values))
+
+
+def _member_query(context, include_deleted=False):
+    """Members the caller may see: of its own images, or itself."""
+    query = sa.select(ImageMember).join(Image,
+                                        Image.id == ImageMember.image_id)
+    if not include_deleted:
+        query = query.where(ImageMember.deleted == sa.false())
+    if not _is_admin(context):
+        project = _project(context)
+        query = query.where(sa.or_(Image.owner == project,
+                                   ImageMember.member == project))
+    return query
+
+
+@write_operation
+def image_member_create(context, values):
+    values = _check_member_values(values, (
+        'image_id', 'member', 'can_share', 'status', 'created_at',
+        'updated_at'))
+    if not values.get('image_id') or not values.get('member'):
+        raise exception.Invalid(reason='a member needs image_id and member')
+    with engine.writer() as session:
+        image_id = values['image_id']
+        image = session.scalars(sa.select(Image.id).where(
+            Image.id == image_id, Image.deleted == sa.false())).first()
+        if image is None:
+            raise exception.ImageNotFound(image_id=image_id)
+        existing = session.scalars(sa.select(ImageMember.id).where(
+            ImageMember.image_id == image_id,
+            ImageMember.member == values['member'],
+            ImageMember.deleted == sa.false())).first()
+        if existing is not None:
+            raise exception.Duplicate(
+                reason='%s is already a member of image %s'
+                % (values['member'], image_id))
+        now = _now()
+        values.setdefault('created_at', now)
+        values.setdefault('updated_at', values['created_at'])
+        values.setdefault('status', 'pending')
+        if values.get('can_share') is None:
+            values['can_share'] = False
+        member = ImageMember(deleted=False, **values)
+        session.add(member)
+        session.flush()
+        return _member_to_dict(member)
+
+
+def _member_get(context, session, member_id):
+    member = session.scalars(_member_query(context).where(
+        ImageMember.id == member_id)).first()
+    if member is None:
+        raise exception.MemberNotFound(member_id=member_id, image_id='?')
+    return member
+
+
+@write_operation
+def image_member_update(context, member_id, values):
+    values = _check_member_values(values, ('can_share', 'status',
+                                           'updated_at'))
+    with engine.writer() as session:
+        member = _member_get(context, session, member_id)
+        for key, value in values.items():
+            setattr(member, key, value)
+        member.updated_at = values.get('updated_at') or _now()
+        session.flush()
+        return _member_to_dict(member)
+
+
+@write_operation
+def image_member_delete(context, member_id):
+    with engine.writer() as session:
+        member = _member_get(context, session, member_id)
+        now = _now()
+        member.deleted = True
+        member.deleted_at = now
+        member.updated_at = now
+        session.flush()
+
+
+@read_operation
+def image_member_find(context, image_id=None, member=None, status=None,
+                      include_deleted=False):
+    query = _member_query(context, include_deleted)
+    if image_id is not None:
+        query = query.where(ImageMember.image_id == image_id)
+    if member is not None:
+        query = query.where(ImageMember.member == member)
+    if status is not None:
+        query = query.where(ImageMember.status == status)
+    with engine.reader() as session:
+        return [_member_to_dict(m) for m in
+                session.scalars(query.order_by(ImageMember.id))]
+
+
+@read_operation
+def image_member_count(context, image_id):
+    with engine.reader() as session:
+        return session.execute(
+            sa.select(sa.func.count(ImageMember.id))
+            .where(ImageMember.image_id == image_id,
+                   ImageMember.deleted == sa.false())).scalar()
+
+
+# Locations ----------------------------------------------------------------
+
+def _location_get(session, image_id, location_id):
+    location = session.scalars(sa.select(ImageLocation).where(
+        ImageLocation.id == location_id, ImageLocation.image_id == image_id,
+        ImageLocation.deleted == sa.false())).first()
+    if location is None:
+        raise exception.LocationNotFound(location_id=location_id)
+    return location
+
+
+@write_operation
+def image_location_add(context, image_id, location):
+    with engine.writer() as session:
+        _image_get(context, session, image_id)
+        row = _new_location(image_id, location, _now())
+        session.add(row)
+        session.flush()
+        return _location_to_dict(row)
+
+
+@write_operation
+def image_location_update(context, image_id, location):
+    """Change url, metadata or status of the location with ``id``."""
+    with engine.writer() as session:
+        _image_get(context, session, image_id)
+        row = _location_get(session, image_id, location.get('id'))
+        new = _new_location(image_id, dict(
+            {'url': row.value, 'metadata': row.meta_data,
+             'status': row.status}, **{k: v for k, v in location.items()
+                                       if k != 'id'}), _now())
+        row.value, row.meta_data, row.status = (new.value, new.meta_data,
+                                                new.status)
+        row.updated_at = new.updated_at
+        session.flush()
+        return _location_to_dict(row)
+
+
+@write_operation
+def image_location_delete(context, image_id, location_id, status):
+    """Soft-delete a location as ``deleted`` or ``pending_delete``."""
+    if status not in ('deleted', 'pending_delete'):
+        raise exception.Invalid(reason='status must be deleted or '
+                                'pending_delete, not %r' % status)
+    with engine.writer() as session:
+        _image_get(context, session, image_id, _show_deleted(context))
+        row = _location_get(session, image_id, location_id)
+        _soft_delete_location(row, status, _now())
+        session.flush()
+
+
+# Delayed delete (the scrubber) --------------------------------------------
+
+def _deleted_image(session, image_id):
+    image = session.scalars(sa.select(Image).where(
+        Image.id == image_id)).first()
+    if image is None:
+        raise exception.ImageNotFound(image_id=image_id)
+    return image
+
+
+@read_operation
+def image_location_find(context, image_id, status=None):
+    """Every location row of an image, deleted ones included (the scrubber
+    reads the ``pending_delete`` locations of deleted images). Admin only:
+    others get ImageNotFound."""
+    if not _is_admin(context):
+        raise exception.ImageNotFound(image_id=image_id)
+    query = sa.select(ImageLocation).where(ImageLocation.image_id == image_id)
+    if status is not None:
+        query = query.where(ImageLocation.status == status)
+    with engine.reader() as session:
+        _deleted_image(session, image_id)
+        return [_location_to_dict(row) for row in
+                session.scalars(query.order_by(ImageLocation.id))]
+
+
+@write_operation
+def image_location_set_status(context, image_id, location_id, status):
+    """Set the status of a location row, deleted or not (admin only)."""
+    if status not in models.LOCATION_STATUSES:
+        raise exception.Invalid(reason='location status must be one of %s, '
+                                'not %r' % (', '.join(
+                                    models.LOCATION_STATUSES), status))
+    if not _is_admin(context):
+        raise exception.ImageNotFound(image_id=image_id)
+    with engine.writer() as session:
+        row = session.scalars(sa.select(ImageLocation).where(
+            ImageLocation.id == location_id,
+            ImageLocation.image_id == image_id)).first()
+        if row is None:
+            raise exception.LocationNotFound(location_id=location_id)
+        row.status = status
+        row.updated_at = _now()
+        session.flush()
+        return _location_to_dict(row)
+
+
+@write_operation
+def image_mark_deleted(context, image_id):
+    """pending_delete -> deleted on a deleted image once its data is gone
+    (admin only; compare-and-swap on the status)."""
+    if not _is_admin(context):
+        raise exception.ImageNotFound(image_id=image_id)
+    with engine.writer() as session:
+        _deleted_image(session, image_id)
+        result = session.execute(
+            sa.update(Image).where(Image.id == image_id,
+                                   Image.status == 'pending_delete')
+            .values(status='deleted')
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            actual = session.execute(sa.select(Image.status).where(
+                Image.id == image_id)).scalar()
+            raise exception.InvalidStatusTransition(
+                image_id=image_id, actual=actual, expected='pending_delete',
+                new='deleted')
+
+
+@write_operation
+def image_restore(context, image_id):
+    """Bring a ``pending_delete`` image back to ``active``: the image row,
+    its pending_delete locations and the properties, tags and members
+    deleted with it are undeleted (admin only)."""
+    if not _is_admin(context):
+        raise exception.ImageNotFound(image_id=image_id)
+    with engine.writer() as session:
+        image = _deleted_image(session, image_id)
+        if image.status != 'pending_delete':
+            raise exception.InvalidStatusTransition(
+                image_id=image_id, actual=image.status,
+                expected='pending_delete', new='active')
+        deleted_at = image.deleted_at
+        now = _now()
+        result = session.execute(
+            sa.update(Image).where(Image.id == image_id,
+                                   Image.status == 'pending_delete')
+            .values(status='active', deleted=False, deleted_at=None,
+                    updated_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise exception.InvalidStatusTransition(
+                image_id=image_id, actual='?', expected='pending_delete',
+                new='active')
+        session.execute(
+            sa.update(ImageLocation)
+            .where(ImageLocation.image_id == image_id,
+                   ImageLocation.status == 'pending_delete')
+            .values(status='active', deleted=False, deleted_at=None,
+                    updated_at=now)
+            .execution_options(synchronize_session=False))
+        if deleted_at is not None:
+            for model in (ImageProperty, ImageTag, ImageMember):
+                session.execute(
+                    sa.update(model)
+                    .where(model.image_id == image_id,
+                           model.deleted == sa.true(),
+                           model.deleted_at == deleted_at)
+                    .values(deleted=False, deleted_at=None, updated_at=now)
+                    .execution_options(synchronize_session=False))
+        session.expire_all()
+        image = session.scalars(sa.select(Image).where(Image.id == image_id)
+                                .execution_options(
+                                    populate_existing=True)).one()
+        return _image_dict(session, image)
+
+
+# Tasks --------------------------------------------------------------------
+
+TASK_COLUMNS = tuple(c.name for c in Task.__table__.columns)
+TASK_INFO_KEYS = ('input', 'result', 'message')
+TASK_SORT_KEYS = ('id', 'type', 'status', 'owner', 'created_at',
+                  'updated_at', 'expires_at')
+TASK_FILTERS = ('type', 'status', 'owner', 'deleted')
+
+
+def _task_to_dict(task, info):
+    values = {name: getattr(task, name) for name in TASK_COLUMNS}
+    for key in TASK_INFO_KEYS:
+        values[key] = getattr(info, key) if info is not None else None
+    return values
+
+
+def _task_query(context, force_show_deleted=False):
+    query = sa.select(Task, TaskInfo).outerjoin(
+        TaskInfo, TaskInfo.task_id == Task.id)
+    if not _is_admin(context):
+        query = query.where(Task.owner == _project(context))
+    if not (force_show_deleted or _show_deleted(context)):
+        query = query.where(Task.deleted == sa.false())
+    return query
+
+
+def _task_get(context, session, task_id, force_show_deleted=False):
+    row = session.execute(_task_query(context, force_show_deleted).where(
+        Task.id == task_id)).first()
+    if row is None:
+        raise exception.TaskNotFound(task_id=task_id)
+    return row
+
+
+def _split_task_values(values):
+    values = _parse_datetimes(dict(values))
+    info = {key: values.pop(key) for key in TASK_INFO_KEYS if key in values}
+    unknown = set(values) - set(TASK_COLUMNS)
+    if unknown:
+        raise exception.Invalid(reason='unknown task attribute(s): %s'
+                                % ', '.join(sorted(unknown)))
+    return values, info
+
+
+@write_operation
+def task_create(context, values):
+    values, info = _split_task_values(values)
+    now = _now()
+    values.setdefault('id', uuidutils.generate_uuid())
+    values.setdefault('status', 'pending')
+    if values.get('owner') is None:
+        values['owner'] = _project(context)
+    values.setdefault('created_at', now)
+    values.setdefault('updated_at', values['created_at'])
+    values.setdefault('deleted', False)
+    if not values.get('type'):
+        raise exception.Invalid(reason='a task needs a type')
+    if values['owner'] is None:
+        raise exception.Invalid(reason='a task needs an owner')
+    with engine.writer() as session:
+        task = Task(**values)
+        session.add(task)
+        try:
+            session.flush()
+        except engine.db_exc.DBDuplicateEntry:
+            raise exception.Duplicate(
+                reason='task %s already exists' % values['id']) from None
+        task_info = TaskInfo(task_id=task.id, **info)
+        session.add(task_info)
+        session.flush()
+        return _task_to_dict(task, task_info)
+
+
+@read_operation
+def task_get(context, task_id, force_show_deleted=False):
+    with engine.reader() as session:
+        return _task_to_dict(*_task_get(context, session, task_id,
+                                        force_show_deleted))
+
+
+@read_operation
+def task_get_all(context, filters=None, marker=None, limit=None,
+                 sort_key='created_at', sort_dir='desc'):
+    filters = dict(filters or {})
+    unknown = set(filters) - set(TASK_FILTERS)
+    if unknown:
+        raise exception.InvalidFilter(
+            reason='unknown filter(s) %s' % ', '.join(sorted(unknown)))
+    limit = _check_limit(limit)
+    column = Task.__table__.c
+    sort = [(column[key] if key != 'expires_at' else
+             sa.func.coalesce(column.expires_at, column.created_at),
+             direction) for key, direction in
+            normalize_sort(sort_key, sort_dir, TASK_SORT_KEYS)]
+    show_deleted = _show_deleted(context)
+    if 'deleted' in filters:
+        show_deleted = True
+    query = _task_query(context, show_deleted)
+    for name in ('type', 'status', 'owner'):
+        if name in filters:
+            query = query.where(_in_condition(column[name], filters[name]))
+    if 'deleted' in filters:
+        query = query.where(Task.deleted ==
+                            _bool_filter('deleted', filters['deleted']))
+    with engine.reader() as session:
+        marker_values = None
+        if marker is not None:
+            visible = _task_query(context, True).where(Task.id == marker)
+            row = session.execute(
+                sa.select(*[e for e, _ in sort]).where(
+                    Task.id.in_(visible.with_only_columns(Task.id)))).first()
+            if row is None:
+                raise exception.InvalidMarker(marker=marker)
+            marker_values = list(row)
+        query = _paginate(query, sort, marker_values)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_task_to_dict(task, info)
+                for task, info in session.execute(query)]
+
+
+@write_operation
+def task_update(context, task_id, values):
+    values, info = _split_task_values(values)
+    values.pop('id', None)
+    with engine.writer() as session:
+        task, task_info = _task_get(context, session, task_id)
+        for key, value in values.items():
+            setattr(task, key, value)
+        task.updated_at = values.get('updated_at') or _now()
+        if info:
+            if task_info is None:
+                task_info = TaskInfo(task_id=task_id)
+                session.add(task_info)
+            for key, value in info.items():
+                setattr(task_info, key, value)
+        session.flush()
+        return _task_to_dict(task, task_info)
+
+
+@write_operation
+def task_delete(context, task_id):
+    with engine.writer() as session:
+        task, task_info = _task_get(context, session, task_id)
+        now = _now()
+        task.deleted = True
+        task.deleted_at = now
+        task.updated_at = now
+        session.flush()
+        return _task_to_dict(task, task_info)
+
+
+__all__ = sorted(
+    [name for name, value in list(globals().items())
+     if callable(value) and not name.startswith('_') and (
+         name.startswith(('image_', 'task_', 'user_'))
+         or name in ('list_opts',))] + list(metadef.__all__))

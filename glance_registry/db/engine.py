@@ -1,0 +1,184 @@
+"""Database connection: oslo.db enginefacade, options, error translation.
+
+One transaction factory per process, built from ``[database]`` on first use
+and rebuilt by :func:`configure` (tests and glance-manage point it at their
+own database). Sessions come from :func:`reader` / :func:`writer`.
+
+oslo.db's start-up connection test (``[database] max_retries`` attempts,
+``retry_interval`` apart) is not run on first use: a registry whose database
+is down must answer 503 at once and recover when it comes back, not block a
+request for minutes. :func:`wait_for_database` runs that wait explicitly.
+"""
+
+import contextlib
+import copy
+import functools
+import time
+
+from oslo_config import cfg
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db import options as db_options
+from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
+import sqlalchemy as sa
+
+from glance_registry.common import exception
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+
+state_opts = [
+    cfg.StrOpt('state_path', default='/var/lib/glance',
+               help='Top-level folder for glance state (the default SQLite '
+                    'database lives here).'),
+]
+DEFAULT_CONNECTION = 'sqlite:///$state_path/glance.sqlite'
+
+CONF.register_opts(state_opts)
+db_options.set_defaults(CONF, connection=DEFAULT_CONNECTION)
+
+
+def list_opts():
+    """Options of the database layer, for oslo-config-generator."""
+    database_opts = copy.deepcopy(db_options.database_opts)
+    for opt in database_opts:
+        if opt.dest == 'connection':
+            opt.default = DEFAULT_CONNECTION
+    return [('DEFAULT', copy.deepcopy(state_opts)),
+            ('database', database_opts)]
+
+
+class _Scope:
+    """Holder enginefacade keeps its per-thread transaction state on."""
+
+
+_factory = None
+
+
+def configure(connection=None):
+    """(Re)build the transaction factory; ``connection`` overrides CONF."""
+    global _factory
+    dispose()
+    factory = enginefacade.transaction_context()
+    kwargs = {'sqlite_fk': True, 'max_retries': 0}
+    if connection:
+        kwargs['connection'] = connection
+    factory.configure(**kwargs)
+    _factory = factory
+    return factory
+
+
+def _get_factory():
+    return _factory or configure()
+
+
+def dispose():
+    """Close the pooled connections of the current factory, if started."""
+    global _factory
+    if _factory is not None and _factory.is_started:
+        _factory.dispose_pool()
+    _factory = None
+
+
+def get_engine():
+    return _get_factory().writer.get_engine()
+
+
+@contextlib.contextmanager
+def reader():
+    """A session in a read transaction."""
+    with _get_factory().reader.using(_Scope()) as session:
+        yield session
+
+
+@contextlib.contextmanager
+def writer():
+    """A session in a write transaction, committed when the block ends."""
+    with _get_factory().writer.using(_Scope()) as session:
+        yield session
+
+
+def wait_for_database(max_retries=None, retry_interval=None):
+    """Block until ``SELECT 1`` works (start-up); honours [database] opts."""
+    if max_retries is None:
+        max_retries = CONF.database.max_retries
+    if retry_interval is None:
+        retry_interval = CONF.database.retry_interval
+    attempt = 0
+    while True:
+        try:
+            with reader() as session:
+                session.execute(sa.text('SELECT 1'))
+            return
+        except (db_exc.DBConnectionError, db_exc.DBError) as e:
+            attempt += 1
+            if max_retries != -1 and attempt >= max(max_retries, 1):
+                raise exception.DatabaseUnavailable(
+                    reason=_describe(e)) from None
+            LOG.warning('Database not reachable (%s); retrying in %ss',
+                        _describe(e), retry_interval)
+            time.sleep(retry_interval)
+
+
+def _describe(error):
+    if isinstance(error, db_exc.DBConnectionError):
+        return 'cannot connect to the database server'
+    if isinstance(error, db_exc.DBDeadlock):
+        return 'deadlock persisted after retries'
+    if isinstance(error, db_exc.DBNonExistentDatabase):
+        return 'the database does not exist or cannot be opened'
+    if isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+        return 'the database server cannot be used (%s)' % (
+            type(getattr(error, 'orig', None) or error).__name__)
+    return 'database error (%s)' % type(error).__name__
+
+
+def translate_errors(func):
+    """Turn oslo.db/SQLAlchemy errors into our exception classes.
+
+    Messages name the problem, never the SQL; the original is logged.
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except exception.GlanceException:
+            raise
+        except db_exc.DBDuplicateEntry:
+            raise exception.Duplicate(
+                reason='%s: the object already exists' % func.__name__
+            ) from None
+        except db_exc.DBDataError as e:
+            LOG.info('%s rejected by the database: %s', func.__name__, e)
+            raise exception.Invalid(
+                reason='a value is too long or out of range for its column'
+            ) from None
+        except db_exc.DBReferenceError:
+            raise exception.Invalid(
+                reason='the object refers to a missing parent') from None
+        except (db_exc.DBConnectionError, db_exc.DBDeadlock,
+                db_exc.DBNonExistentDatabase, sa.exc.OperationalError,
+                sa.exc.InterfaceError) as e:
+            LOG.error('Database unavailable in %s: %s', func.__name__,
+                      str(e).splitlines()[0])
+            raise exception.DatabaseUnavailable(reason=_describe(e)) from None
+        except db_exc.DBError as e:
+            LOG.exception('Database error in %s', func.__name__)
+            raise exception.DatabaseUnavailable(reason=_describe(e)) from None
+    return wrapper
+
+
+def retry_on_deadlock(func):
+    """Re-run a whole write transaction when the database reports deadlock."""
+    return oslo_db_api.wrap_db_retry(
+        max_retries=5, retry_interval=0.1, max_retry_interval=2,
+        inc_retry_interval=True, retry_on_deadlock=True, jitter=True)(func)
+
+
+def read_operation(func):
+    return translate_errors(func)
+
+
+def write_operation(func):
+    return translate_errors(retry_on_deadlock(func))

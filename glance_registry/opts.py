@@ -1,0 +1,39 @@
+"""Option lists for oslo-config-generator (see setup.cfg's entry points).
+
+Each option is declared beside the code that reads it; this module only
+gathers them, per daemon. Libraries' own options (oslo.log, oslo.messaging,
+keystonemiddleware) come from their namespaces in
+etc/oslo-config-generator/*.conf.
+"""
+
+import copy
+import itertools
+
+from glance_registry.api import images
+from glance_registry.common import config
+from glance_registry.common import wsgi
+from glance_registry.db import engine
+from glance_registry import messaging
+from glance_registry import middleware
+
+
+def _merge(*lists):
+    """[(group, opts)] with one entry per group, in first-seen order."""
+    groups = {}
+    for group, opts in itertools.chain(*lists):
+        groups.setdefault(group, []).extend(copy.deepcopy(opts))
+    return list(groups.items())
+
+
+def list_registry_opts():
+    return _merge(
+        [('DEFAULT', wsgi.list_opts()),
+         ('DEFAULT', middleware.list_registry_opts()),
+         ('DEFAULT', images.list_opts()),
+         ('DEFAULT', messaging.list_opts()),
+         ('paste_deploy', config.paste_deploy_opts)],
+        engine.list_opts())
+
+
+def list_manage_opts():
+    return _merge(engine.list_opts())

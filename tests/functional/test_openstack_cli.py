@@ -1,0 +1,65 @@
+"""The real ``openstack`` CLI (python-openstackclient) against glance-api's
+noauth flavor: ``openstack --os-auth-type none --os-endpoint URL image ...``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.functional import base
+
+OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
+
+
+class OpenStackCLITestCase(base.ServerTestCase):
+
+    def openstack(self, *args, expect_json=False):
+        cmd = [OPENSTACK, '--os-auth-type', 'none',
+               '--os-endpoint', self.api.url] + list(args)
+        if expect_json:
+            cmd += ['-f', 'json']
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        result = subprocess.run(cmd, capture_output=True, text=True,
+                                env=env, timeout=120, cwd=self.root)
+        self.assertEqual(0, result.returncode,
+                         '%s\nstdout: %s\nstderr: %s' % (
+                             ' '.join(cmd), result.stdout, result.stderr))
+        return json.loads(result.stdout) if expect_json else result.stdout
+
+    def test_image_create_list_show_set_save_delete(self):
+        data = os.urandom(3 * 1024 * 1024 + 17)
+        source = os.path.join(self.root, 'source.qcow2')
+        with open(source, 'wb') as f:
+            f.write(data)
+
+        created = self.openstack(
+            'image', 'create', '--file', source, '--disk-format', 'qcow2',
+            '--container-format', 'bare', 'cli-image', expect_json=True)
+        image_id = created['id']
+        self.assertEqual('active', created['status'])
+        self.assertEqual(len(data), created['size'])
+
+        listed = self.openstack('image', 'list', expect_json=True)
+        self.assertIn((image_id, 'cli-image', 'active'),
+                      [(i['ID'], i['Name'], i['Status']) for i in listed])
+
+        shown = self.openstack('image', 'show', image_id, expect_json=True)
+        self.assertEqual('qcow2', shown['disk_format'])
+        self.assertEqual('bare', shown['container_format'])
+
+        self.openstack('image', 'set', '--property', 'color=blue', image_id)
+        shown = self.openstack('image', 'show', image_id, expect_json=True)
+        self.assertEqual('blue', shown['properties']['color'])
+
+        target = os.path.join(self.root, 'saved.qcow2')
+        self.openstack('image', 'save', '--file', target, image_id)
+        with open(target, 'rb') as f:
+            self.assertEqual(data, f.read())
+
+        self.openstack('image', 'delete', image_id)
+        listed = self.openstack('image', 'list', expect_json=True)
+        self.assertNotIn(image_id, [i['ID'] for i in listed])
+        status, _, _ = self.request('GET', '/v2/images/%s' % image_id)
+        self.assertEqual(404, status)

@@ -1,0 +1,169 @@
+"""Policy defaults, the enforcer and property protections."""
+
+import os
+import tempfile
+
+from oslo_config import cfg
+from oslo_config import fixture as config_fixture
+import testtools
+
+from glance_api import policy
+from glance_api import property_protections
+from glance_registry.common import context as context_module
+from glance_registry.common import exception
+
+
+def make_context(project='p1', roles=('member',), is_admin=False):
+    return context_module.RequestContext(project_id=project, user_id='u',
+                                         roles=list(roles),
+                                         is_admin=is_admin)
+
+
+def write_policy(test, conf_fixture, text):
+    """A policy.yaml with ``text``, made the policy_file of the config
+    fixture's conf, removed at the test's cleanup."""
+    fd, path = tempfile.mkstemp(suffix='.yaml')
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+    test.addCleanup(os.unlink, path)
+    conf_fixture.config(policy_file=path, group='oslo_policy')
+    return path
+
+
+class PolicyTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(config_fixture.Config(cfg.ConfigOpts()))
+        self.conf.conf([], project='glance')
+        self.enforcer = policy.Enforcer(self.conf.conf)
+
+    def write_policy(self, text):
+        return write_policy(self, self.conf, text)
+
+    def test_every_upstream_rule_has_a_default(self):
+        names = {rule.name for rule in policy.list_rules()}
+        for name in ('context_is_admin', 'get_image', 'get_images',
+                     'add_image', 'modify_image', 'publicize_image',
+                     'communitize_image', 'delete_image', 'download_image',
+                     'upload_image', 'deactivate', 'reactivate',
+                     'add_member', 'get_member', 'get_members',
+                     'modify_member', 'delete_member', 'get_image_location',
+                     'set_image_location', 'delete_image_location'):
+            self.assertIn(name, names)
+
+    def test_publicize_deactivate_reactivate_are_for_admins_by_default(self):
+        for action in ('publicize_image', 'deactivate', 'reactivate'):
+            self.assertFalse(self.enforcer.check(make_context(), action))
+            self.assertTrue(self.enforcer.check(
+                make_context(roles=['admin'], is_admin=True), action))
+
+    def test_plain_actions_open_by_default(self):
+        for action in ('get_image', 'add_image', 'communitize_image',
+                       'add_member', 'modify_member', 'download_image'):
+            self.assertTrue(self.enforcer.check(make_context(), action))
+
+    def test_enforce_raises_forbidden_naming_the_action(self):
+        e = self.assertRaises(exception.Forbidden, self.enforcer.enforce,
+                              make_context(), 'publicize_image')
+        self.assertIn('publicize_image', str(e))
+
+    def test_policy_file_overrides_a_default_with_owner_target(self):
+        self.write_policy('"delete_image": "project_id:%(project_id)s"\n')
+        enforcer = policy.Enforcer(self.conf.conf)
+        image = {'id': 'i', 'owner': 'p1'}
+        enforcer.enforce(make_context('p1'), 'delete_image', image)
+        self.assertRaises(exception.Forbidden, enforcer.enforce,
+                          make_context('p2'), 'delete_image', image)
+
+    def test_target_carries_owner_as_project_id_and_properties(self):
+        target = policy.target_of({'id': 'i', 'owner': 'p', 'status':
+                                   'active', 'properties': {'a': '1'}})
+        self.assertEqual(('p', 'p', '1'), (target['project_id'],
+                                           target['owner'], target['a']))
+
+
+class PropertyProtectionsTestCase(testtools.TestCase):
+
+    RULES = ('[^x_owner_.*]\ncreate = admin,member\nread = admin,member\n'
+             'update = admin,member\ndelete = admin,member\n\n'
+             '[^x_ro_.*]\ncreate = admin\nread = @\nupdate = !\n'
+             'delete = !\n\n'
+             '[^x_partial_.*]\ncreate = admin\n\n'
+             '[.*]\ncreate = @\nread = @\nupdate = @\ndelete = @\n')
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(config_fixture.Config(cfg.ConfigOpts()))
+        self.conf.register_opts(property_protections.protection_opts)
+        self.conf.conf([], project='glance')
+
+    def load(self, text, rule_format='roles'):
+        fd, path = tempfile.mkstemp(suffix='.conf')
+        with os.fdopen(fd, 'w') as f:
+            f.write(text)
+        self.addCleanup(os.unlink, path)
+        self.conf.config(property_protection_file=path,
+                         property_protection_rule_format=rule_format)
+        enforcer = policy.Enforcer(self.conf.conf)
+        return property_protections.PropertyProtections.from_conf(
+            self.conf.conf, enforcer)
+
+    def test_no_file_means_no_protections(self):
+        self.assertIsNone(
+            property_protections.PropertyProtections.from_conf(
+                self.conf.conf))
+
+    def test_first_matching_section_decides(self):
+        rules = self.load(self.RULES)
+        member = make_context()
+        reader = make_context(roles=['reader'])
+        self.assertTrue(rules.allowed(member, 'x_owner_a', 'update'))
+        self.assertFalse(rules.allowed(reader, 'x_owner_a', 'read'))
+        self.assertTrue(rules.allowed(reader, 'x_ro_a', 'read'))
+        self.assertFalse(rules.allowed(make_context(roles=['admin']),
+                                       'x_ro_a', 'update'))
+        self.assertTrue(rules.allowed(reader, 'anything', 'delete'))
+
+    def test_missing_operation_is_refused(self):
+        rules = self.load(self.RULES)
+        admin = make_context(roles=['admin'])
+        self.assertTrue(rules.allowed(admin, 'x_partial_a', 'create'))
+        self.assertFalse(rules.allowed(admin, 'x_partial_a', 'read'))
+
+    def test_readable_drops_unreadable_properties(self):
+        rules = self.load(self.RULES)
+        self.assertEqual({'x_ro_a': '1', 'b': '2'}, rules.readable(
+            make_context(roles=['reader']),
+            {'x_ro_a': '1', 'b': '2', 'x_owner_c': '3'}))
+
+    def test_check_changes_names_create_update_delete(self):
+        rules = self.load(self.RULES)
+        member = make_context()
+        rules.check_changes(member, {'x_owner_a': '1'}, {'x_owner_a': '2'})
+        e = self.assertRaises(exception.Forbidden, rules.check_changes,
+                              member, {}, {'x_ro_a': '1'})
+        self.assertIn('create', str(e))
+        e = self.assertRaises(exception.Forbidden, rules.check_changes,
+                              member, {'x_ro_a': '1'}, {'x_ro_a': '2'})
+        self.assertIn('update', str(e))
+        e = self.assertRaises(exception.Forbidden, rules.check_changes,
+                              member, {'x_ro_a': '1'}, {})
+        self.assertIn('delete', str(e))
+
+    def test_policies_format_checks_named_rules(self):
+        rules = self.load('[^x_.*]\ncreate = context_is_admin\n'
+                          'read = default\nupdate = context_is_admin\n'
+                          'delete = context_is_admin\n', 'policies')
+        self.assertFalse(rules.allowed(make_context(), 'x_a', 'create'))
+        self.assertTrue(rules.allowed(make_context(), 'x_a', 'read'))
+        self.assertTrue(rules.allowed(make_context(roles=['admin']),
+                                      'x_a', 'create'))
+
+    def test_bad_pattern_or_file_stops_the_service(self):
+        self.assertRaises(RuntimeError, self.load, '[(unclosed]\nread = @\n')
+        self.conf.config(property_protection_file='/nonexistent/file')
+        self.assertRaises(
+            RuntimeError,
+            property_protections.PropertyProtections.from_conf,
+            self.conf.conf)

@@ -1,0 +1,72 @@
+"""The version list and the v2 error form."""
+
+import json
+
+import testtools
+
+from glance_api import versions
+from glance_api.v2 import faults
+from glance_registry.common import exception
+from glance_store import exceptions as store_exceptions
+
+
+class Conf:
+    enable_v2_api = True
+    enable_v1_api = False
+    public_endpoint = None
+
+
+class VersionsTestCase(testtools.TestCase):
+
+    def test_newest_is_current_others_supported(self):
+        listed = versions.version_list('http://h:9292', Conf())
+        self.assertEqual('v2.7', listed[0]['id'])
+        self.assertEqual('CURRENT', listed[0]['status'])
+        self.assertEqual('v2.0', listed[-1]['id'])
+        self.assertEqual({'SUPPORTED'}, {v['status'] for v in listed[1:]})
+        self.assertEqual([{'rel': 'self', 'href': 'http://h:9292/v2/'}],
+                         listed[0]['links'])
+
+    def test_public_endpoint_replaces_host_url(self):
+        conf = Conf()
+        conf.public_endpoint = 'https://images.example.org/'
+        listed = versions.version_list('http://h:9292', conf)
+        self.assertEqual('https://images.example.org/v2/',
+                         listed[0]['links'][0]['href'])
+
+    def test_served_prefixes(self):
+        served = versions.served_versions(Conf())
+        self.assertEqual('v2', served['v2'])
+        self.assertEqual('v2', served['v2.3'])
+        self.assertNotIn('v1', served)
+        self.assertNotIn('v3', served)
+
+
+class FaultsTestCase(testtools.TestCase):
+
+    def body(self, resp):
+        return json.loads(resp.body)
+
+    def test_glance_exception_keeps_status_and_message(self):
+        resp = faults.translate(exception.ImageNotFound(image_id='abc'))
+        self.assertEqual(404, resp.status_int)
+        self.assertEqual({'code': '404 Not Found', 'title': 'Not Found',
+                          'message': 'No image found with ID abc'},
+                         self.body(resp))
+
+    def test_store_exception(self):
+        resp = faults.translate(store_exceptions.StorageFull(store='file'))
+        self.assertEqual(413, resp.status_int)
+        self.assertEqual('413 Request Entity Too Large',
+                         self.body(resp)['code'])
+
+    def test_method_not_allowed_has_allow_header(self):
+        resp = faults.translate(exception.MethodNotAllowed(
+            method='PUT', headers={'Allow': 'GET, POST'}))
+        self.assertEqual(405, resp.status_int)
+        self.assertEqual('GET, POST', resp.headers['Allow'])
+
+    def test_unexpected_error_is_a_bare_500(self):
+        resp = faults.translate(ValueError('secret internals'))
+        self.assertEqual(500, resp.status_int)
+        self.assertNotIn('secret', resp.text)

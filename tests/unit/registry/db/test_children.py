@@ -1,0 +1,149 @@
+"""Tags, members and locations of an image."""
+
+from glance_registry.common import exception
+from glance_registry.db import api
+from tests.unit.registry.db import base
+
+P1 = base.make_context('p1')
+P2 = base.make_context('p2')
+P3 = base.make_context('p3')
+
+
+class ChildTestCase(base.DBTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.image_id = api.image_create(P1, {'owner': 'p1'})['id']
+
+
+class TagTests(ChildTestCase):
+
+    def test_create_is_idempotent_and_get_all_is_sorted(self):
+        self.assertEqual('b', api.image_tag_create(P1, self.image_id, 'b'))
+        api.image_tag_create(P1, self.image_id, 'a')
+        api.image_tag_create(P1, self.image_id, 'b')
+        self.assertEqual(['a', 'b'], api.image_tag_get_all(P1, self.image_id))
+        self.assertEqual(2, self.count_rows('image_tags', deleted=False))
+
+    def test_delete_and_delete_missing_tag(self):
+        api.image_tag_create(P1, self.image_id, 'a')
+        api.image_tag_delete(P1, self.image_id, 'a')
+        self.assertEqual([], api.image_tag_get_all(P1, self.image_id))
+        error = self.assertRaises(exception.TagNotFound, api.image_tag_delete,
+                                  P1, self.image_id, 'a')
+        self.assertEqual(404, error.http_status)
+
+    def test_set_all_replaces_the_tags(self):
+        api.image_tag_set_all(P1, self.image_id, ['a', 'b'])
+        self.assertEqual(['b', 'c'], api.image_tag_set_all(
+            P1, self.image_id, ['c', 'b', 'c']))
+        self.assertEqual(['b', 'c'], api.image_get(P1, self.image_id)['tags'])
+
+    def test_tags_of_an_unknown_image(self):
+        self.assertRaises(exception.ImageNotFound, api.image_tag_create, P1,
+                          'nope', 'a')
+
+
+class MemberTests(ChildTestCase):
+
+    def create(self, member='p2', **values):
+        return api.image_member_create(P1, dict(
+            image_id=self.image_id, member=member, **values))
+
+    def test_create_returns_the_member_shape(self):
+        member = self.create()
+        self.assertEqual({'id', 'image_id', 'member', 'can_share', 'status',
+                          'created_at', 'updated_at', 'deleted'}, set(member))
+        self.assertEqual('pending', member['status'])
+        self.assertIs(False, member['can_share'])
+        self.assertEqual([member], api.image_member_find(
+            P1, image_id=self.image_id))
+
+    def test_existing_member_raises_duplicate(self):
+        self.create()
+        self.assertRaises(exception.Duplicate, self.create)
+
+    def test_member_can_be_added_again_after_deletion(self):
+        first = self.create()
+        api.image_member_delete(P1, first['id'])
+        second = self.create(status='accepted')
+        self.assertNotEqual(first['id'], second['id'])
+        self.assertEqual(1, api.image_member_count(P1, self.image_id))
+        found = api.image_member_find(P1, image_id=self.image_id,
+                                      include_deleted=True)
+        self.assertEqual([True, False], [m['deleted'] for m in found])
+
+    def test_bad_status_and_unknown_image(self):
+        self.assertRaises(exception.Invalid, self.create, status='maybe')
+        self.assertRaises(exception.ImageNotFound, api.image_member_create,
+                          P1, {'image_id': 'nope', 'member': 'p2'})
+
+    def test_update_status_and_can_share(self):
+        member = self.create()
+        updated = api.image_member_update(P2, member['id'], {
+            'status': 'accepted', 'can_share': True})
+        self.assertEqual('accepted', updated['status'])
+        self.assertIs(True, updated['can_share'])
+        self.assertRaises(exception.Invalid, api.image_member_update, P2,
+                          member['id'], {'status': 'maybe'})
+
+    def test_find_by_member_and_status_and_who_may_see(self):
+        self.create('p2', status='accepted')
+        self.create('p3')
+        self.assertEqual(['p2'], [m['member'] for m in api.image_member_find(
+            P1, status='accepted')])
+        self.assertEqual(['p3'], [m['member'] for m in api.image_member_find(
+            P1, member='p3')])
+        # A member sees its own membership only; a stranger nothing.
+        self.assertEqual(['p3'], [m['member'] for m in api.image_member_find(
+            P3, image_id=self.image_id)])
+        self.assertEqual([], api.image_member_find(
+            base.make_context('p9'), image_id=self.image_id))
+        self.assertEqual(2, api.image_member_count(P1, self.image_id))
+
+    def test_missing_member_raises_member_not_found(self):
+        self.assertRaises(exception.MemberNotFound, api.image_member_update,
+                          P1, 12345, {'status': 'accepted'})
+        self.assertRaises(exception.MemberNotFound, api.image_member_delete,
+                          P1, 12345)
+
+
+class LocationTests(ChildTestCase):
+
+    def test_add_update_delete(self):
+        location = api.image_location_add(P1, self.image_id, {
+            'url': 'file:///a', 'metadata': {'store': 'file'}})
+        self.assertEqual({'id', 'url', 'metadata', 'status'}, set(location))
+        self.assertEqual('active', location['status'])
+        updated = api.image_location_update(P1, self.image_id, {
+            'id': location['id'], 'metadata': {'store': 'fast'}})
+        self.assertEqual('file:///a', updated['url'])
+        self.assertEqual({'store': 'fast'}, updated['metadata'])
+        api.image_location_delete(P1, self.image_id, location['id'],
+                                  'pending_delete')
+        self.assertEqual([], api.image_get(P1, self.image_id)['locations'])
+        row = self.rows('image_locations', id=location['id'])[0]
+        self.assertEqual('pending_delete', row['status'])
+        self.assertTrue(row['deleted'])
+
+    def test_locations_keep_their_order(self):
+        for name in ('c', 'a', 'b'):
+            api.image_location_add(P1, self.image_id,
+                                   {'url': 'file:///' + name})
+        self.assertEqual(['file:///c', 'file:///a', 'file:///b'], [
+            loc['url'] for loc in api.image_get(P1, self.image_id)[
+                'locations']])
+
+    def test_errors(self):
+        self.assertRaises(exception.LocationNotFound,
+                          api.image_location_update, P1, self.image_id,
+                          {'id': 999, 'url': 'file:///x'})
+        self.assertRaises(exception.LocationNotFound,
+                          api.image_location_delete, P1, self.image_id, 999,
+                          'deleted')
+        self.assertRaises(exception.Invalid, api.image_location_delete, P1,
+                          self.image_id, 1, 'gone')
+        self.assertRaises(exception.Invalid, api.image_location_add, P1,
+                          self.image_id, {'metadata': {}})
+        self.assertRaises(exception.ImageNotFound, api.image_location_add,
+                          P1, 'nope', {'url': 'file:///x'})

@@ -1,0 +1,69 @@
+"""The registry app's routing and error answers, in process."""
+
+import json
+
+import fixtures
+import testtools
+import webob
+
+from glance_registry.common import exception
+from glance_registry import server
+
+
+def _boom(req):
+    raise RuntimeError('secret detail')
+
+
+def _missing(req, image_id):
+    raise exception.ImageNotFound(image_id=image_id)
+
+
+class AppTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.log = self.useFixture(fixtures.FakeLogger())
+        self.app = server.RegistryApp(routes=[
+            ('/boom', {'GET': _boom}),
+            ('/things/{image_id}', {'GET': _missing, 'DELETE': _missing}),
+        ])
+
+    def get(self, path, method='GET'):
+        req = webob.Request.blank(path, method=method)
+        req.environ['openstack.request_id'] = 'req-test-1'
+        return req.get_response(self.app)
+
+    def test_unknown_path_is_404_json(self):
+        resp = self.get('/nothing')
+        self.assertEqual(404, resp.status_int)
+        self.assertEqual('not_found', resp.json['error']['code'])
+
+    def test_unknown_method_is_405_with_allow_from_the_table(self):
+        resp = self.get('/things/x', method='POST')
+        self.assertEqual(405, resp.status_int)
+        self.assertEqual('DELETE, GET', resp.headers['Allow'])
+        self.assertEqual('method_not_allowed', resp.json['error']['code'])
+
+    def test_glance_exception_becomes_its_status_and_code(self):
+        resp = self.get('/things/abc')
+        self.assertEqual(404, resp.status_int)
+        self.assertEqual({'code': 'image_not_found',
+                          'message': 'No image found with ID abc'},
+                         resp.json['error'])
+
+    def test_unexpected_error_is_bare_500_logged_once_with_request_id(self):
+        resp = self.get('/boom')
+        self.assertEqual(500, resp.status_int)
+        self.assertEqual('application/json', resp.content_type)
+        body = json.dumps(resp.json)
+        self.assertNotIn('secret detail', body)
+        self.assertNotIn('Traceback', body)
+        self.assertEqual('internal_error', resp.json['error']['code'])
+        self.assertEqual(1, self.log.output.count('Unexpected error'))
+        self.assertIn('req-test-1', self.log.output)
+        self.assertIn('secret detail', self.log.output)
+
+    def test_trailing_slash_matches_the_same_route(self):
+        self.assertEqual(404, self.get('/things/abc/').status_int)
+        self.assertEqual('image_not_found',
+                         self.get('/things/abc/').json['error']['code'])
