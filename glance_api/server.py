@@ -77,7 +77,7 @@ def app_factory(global_conf, **local_conf):
 
 
 def main():
-    wsgi.monkey_patch()
+    """Serve; the console script has patched the process for eventlet."""
     try:
         glance_store.register_opts(CONF)
         config.parse_args(sys.argv[1:], prog='glance-api')

@@ -136,7 +136,7 @@ def _start_rpc_server():
 
 
 def main():
-    wsgi.monkey_patch()
+    """Serve; the console script has patched the process for eventlet."""
     try:
         config.parse_args(sys.argv[1:], prog='glance-registry')
         config.setup_logging('glance-registry')
@@ -149,7 +149,3 @@ def main():
         server.start()
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)
-
-
-if __name__ == '__main__':
-    main()

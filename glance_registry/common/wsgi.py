@@ -50,17 +50,6 @@ CONF.register_opts(socket_opts)
 CONF.register_opts(eventlet_opts)
 
 
-def monkey_patch():
-    """Patch the process for eventlet; call first thing in main()."""
-    import warnings
-    with warnings.catch_warnings():
-        # eventlet warns on import that it is deprecated: known (see
-        # PLATFORM.md), and eventlet stays confined to this module.
-        warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
-        import eventlet
-    eventlet.monkey_patch()
-
-
 def list_opts():
     return bind_opts + socket_opts + eventlet_opts
 
