@@ -12,6 +12,7 @@ import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_service import systemd
 
 LOG = logging.getLogger(__name__)
 
@@ -96,12 +97,15 @@ class Server:
             workers = os.cpu_count() or 1
         if workers == 0:
             signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+            # Type=notify units: ready once the socket listens.
+            systemd.notify_once()
             self._serve()
             return
         signal.signal(signal.SIGTERM, self._stop_children)
         signal.signal(signal.SIGINT, self._stop_children)
         for _ in range(workers):
             self._spawn_child()
+        systemd.notify_once()
         while self.running and self.children:
             try:
                 pid, status = os.wait()
