@@ -573,3 +573,15 @@ class TestV1CopyFromRefused(base.ServerTestCase):
                 dict(FORMATS, **{'x-glance-api-copy-from': url}))
             self.assertEqual(400, status, url)
             self.assertIn(b'not a public address', body)
+
+
+class V1ImagesOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                    TestV1Images):
+    """Every v1 image test of TestV1Images, with the registry reached over
+    RabbitMQ."""
+
+
+class V1MembersOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                     TestV1Members):
+    """Every v1 membership test of TestV1Members, with the registry reached
+    over RabbitMQ."""

@@ -472,3 +472,15 @@ class TestUserStorageQuota(ImageDataTestCase):
             headers=self.owner)
         self.assertEqual(201, status, image)
         return image['id']
+
+
+class ImageDataOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                     TestImageData):
+    """Every upload, download and interrupted-upload test of TestImageData,
+    with the registry reached over RabbitMQ."""
+
+
+class UserStorageQuotaOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                            TestUserStorageQuota):
+    """Every user_storage_quota test of TestUserStorageQuota, with the
+    registry reached over RabbitMQ."""

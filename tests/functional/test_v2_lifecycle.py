@@ -130,3 +130,15 @@ class DelayedDeleteTestCase(LifecycleMixin, base.ServerTestCase):
         status, body = self.call(
             'GET', '/v2/images?status=pending_delete', headers=ADMIN)
         self.assertEqual(200, status)
+
+
+class DeactivateOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                      DeactivateTestCase):
+    """Every deactivate/reactivate test of DeactivateTestCase, with the
+    registry reached over RabbitMQ."""
+
+
+class DelayedDeleteOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                         DelayedDeleteTestCase):
+    """Every delayed-delete test of DelayedDeleteTestCase, with the
+    registry reached over RabbitMQ."""

@@ -157,3 +157,9 @@ class LocationsWithoutHashingTestCase(LocationsMixin, base.ServerTestCase):
         self.assertEqual('active', shown['status'])
         self.assertIsNone(shown['checksum'])
         self.assertIsNone(shown['os_hash_value'])
+
+
+class LocationsOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                     LocationsTestCase):
+    """Every locations test of LocationsTestCase, with the registry reached
+    over RabbitMQ."""

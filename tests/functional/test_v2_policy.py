@@ -243,3 +243,9 @@ class PoliciesProtectionsTestCase(PolicyMixin, base.ServerTestCase):
                              headers=OTHER, expected=200)
         self.assertNotIn('x_admin_a', shown)
         self.assertEqual('p', shown['plain'])
+
+
+class PolicyFileOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                      PolicyFileTestCase):
+    """Every policy-file test of PolicyFileTestCase, with the registry
+    reached over RabbitMQ."""

@@ -171,3 +171,9 @@ class ShowDirectUrlTestCase(QuotaMixin, base.ServerTestCase):
         self.assertTrue(os.path.exists(shown['direct_url'][len('file://'):]))
         self.patch(image['id'], [{'op': 'remove', 'path': '/locations/0'}],
                    expected=403)
+
+
+class QuotasOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                  QuotasTestCase):
+    """Every quota test of QuotasTestCase, with the registry reached over
+    RabbitMQ."""
