@@ -105,6 +105,21 @@ class TestUserTokenToRegistry(IsolationChecks,
                                       'image_get_all')
         self.assertKeystoneChallenge(status, headers)
 
+    def test_revoked_token_is_refused_by_api_and_registry(self):
+        # A token revoked before glance ever saw it (a token glance has
+        # validated stays in authtoken's cache for token_cache_time).
+        token = self.keystone.token_for('demo')
+        resp = requests.delete(
+            self.keystone.auth_url + '/auth/tokens', timeout=30,
+            headers={'X-Auth-Token': token, 'X-Subject-Token': token})
+        self.assertEqual(204, resp.status_code, resp.text)
+        status, headers, _ = self.call(None, 'GET', '/v2/images',
+                                       headers={'X-Auth-Token': token})
+        self.assertKeystoneChallenge(status, headers)
+        status, headers, _ = self.rpc({'X-Auth-Token': token},
+                                      'image_get_all')
+        self.assertKeystoneChallenge(status, headers)
+
     def test_registry_without_token_is_401_whatever_headers_claim(self):
         spoofed = {'X-Identity-Status': 'Confirmed', 'X-Roles': 'admin',
                    'X-User-Id': 'someone', 'X-Project-Id': 'admin',
