@@ -63,3 +63,49 @@ class OpenStackCLITestCase(base.ServerTestCase):
         self.assertNotIn(image_id, [i['ID'] for i in listed])
         status, _, _ = self.request('GET', '/v2/images/%s' % image_id)
         self.assertEqual(404, status)
+
+
+class GlanceCLITestCase(base.ServerTestCase):
+    """The current ``glance`` CLI with the README's no-auth environment:
+    OS_IMAGE_URL and any OS_AUTH_TOKEN, OS_AUTH_TYPE unset."""
+
+    def glance(self, *args):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        env.update(OS_IMAGE_URL=self.api.url, OS_AUTH_TOKEN='noauth')
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'glance')]
+        result = subprocess.run(cmd + list(args), capture_output=True,
+                                text=True, env=env, timeout=120,
+                                cwd=self.root)
+        self.assertEqual(0, result.returncode,
+                         '%s\nstdout: %s\nstderr: %s' % (
+                             ' '.join(args), result.stdout, result.stderr))
+        return result.stdout
+
+    @staticmethod
+    def fields(table):
+        """{Property: Value} of glanceclient's two-column table."""
+        rows = {}
+        for line in table.splitlines():
+            cells = [c.strip() for c in line.strip().strip('|').split('|')]
+            if line.startswith('|') and len(cells) == 2:
+                rows[cells[0]] = cells[1]
+        return rows
+
+    def test_create_list_download_delete(self):
+        data = os.urandom(2 * 1024 * 1024 + 5)
+        source = os.path.join(self.root, 'glance-source.img')
+        with open(source, 'wb') as f:
+            f.write(data)
+        created = self.fields(self.glance(
+            'image-create', '--name', 'glance-cli', '--disk-format', 'qcow2',
+            '--container-format', 'bare', '--file', source))
+        image_id = created['id']
+        self.assertEqual('active', created['status'])
+        self.assertIn(image_id, self.glance('image-list'))
+        target = os.path.join(self.root, 'glance-copy.img')
+        self.glance('image-download', '--file', target, image_id)
+        with open(target, 'rb') as f:
+            self.assertEqual(data, f.read())
+        self.glance('image-delete', image_id)
+        self.assertNotIn(image_id, self.glance('image-list'))
