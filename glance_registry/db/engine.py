@@ -8,11 +8,21 @@ oslo.db's start-up connection test (``[database] max_retries`` attempts,
 ``retry_interval`` apart) is not run on first use: a registry whose database
 is down must answer 503 at once and recover when it comes back, not block a
 request for minutes. :func:`wait_for_database` runs that wait explicitly.
+
+SQLite (the default) takes three settings so that concurrent requests, in
+one registry process or several, wait for each other instead of failing
+with "database is locked": write transactions start with BEGIN IMMEDIATE
+(oslo.db's deferred BEGIN lets two writers each read, then deadlock on the
+upgrade to a write lock, which SQLite answers at once with SQLITE_BUSY);
+writers in one process queue on a lock that eventlet can switch on, as
+SQLite's own busy wait blocks the whole process; and file databases use
+write-ahead logging, so readers never block the writer.
 """
 
 import contextlib
 import copy
 import functools
+import threading
 import time
 
 from oslo_config import cfg
@@ -65,8 +75,38 @@ def configure(connection=None):
     if connection:
         kwargs['connection'] = connection
     factory.configure(**kwargs)
+    factory.append_on_engine_create(_sqlite_setup)
     _factory = factory
     return factory
+
+
+# Per thread (per green thread under eventlet): inside writer()?
+_scope = threading.local()
+# Writers of one process take turns here rather than in SQLite's busy wait.
+_sqlite_writers = threading.RLock()
+
+
+def _sqlite_setup(engine):
+    if engine.dialect.name != 'sqlite':
+        return
+    database = engine.url.database
+    if database and database != ':memory:':
+        # Stored in the database file: once per process is enough.
+        @sa.event.listens_for(engine, 'first_connect')
+        def _wal(dbapi_connection, connection_record):
+            dbapi_connection.execute('PRAGMA journal_mode=WAL')
+
+    @sa.event.listens_for(engine, 'begin')
+    def _begin(connection):
+        if not getattr(_scope, 'writing', False):
+            return
+        if connection.info.get('in_transaction'):
+            # oslo.db's listener ran first (SQLAlchemy 2.1 ignores
+            # insert=True here) and sent a deferred BEGIN, which holds no
+            # lock until the first statement: replace it.
+            connection.exec_driver_sql('ROLLBACK')
+        connection.exec_driver_sql('BEGIN IMMEDIATE')
+        connection.info['in_transaction'] = True
 
 
 def _get_factory():
@@ -95,8 +135,18 @@ def reader():
 @contextlib.contextmanager
 def writer():
     """A session in a write transaction, committed when the block ends."""
-    with _get_factory().writer.using(_Scope()) as session:
-        yield session
+    outer = getattr(_scope, 'writing', False)
+    with _sqlite_writers if _is_sqlite() else contextlib.nullcontext():
+        _scope.writing = True
+        try:
+            with _get_factory().writer.using(_Scope()) as session:
+                yield session
+        finally:
+            _scope.writing = outer
+
+
+def _is_sqlite():
+    return get_engine().dialect.name == 'sqlite'
 
 
 def wait_for_database(max_retries=None, retry_interval=None):
