@@ -1,7 +1,9 @@
 """Base class for functional tests: one real registry and api per class."""
 
 import json
+import os
 import shutil
+import subprocess
 import tempfile
 import time
 
@@ -73,6 +75,20 @@ class ServerTestCase(testtools.TestCase):
             headers.setdefault('Content-Type', 'application/json')
         return daemons.http(method, server.url + path, body, headers,
                             timeout=timeout)
+
+    def run_cli(self, cmd, expect=0, env=None):
+        """Run a real CLI in the class's folder with the caller's ``OS_*``
+        variables removed (plus ``env``); assert its exit status and return
+        the completed process."""
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith('OS_')}
+        full_env.update(env or {})
+        result = subprocess.run(cmd, capture_output=True, text=True,
+                                env=full_env, timeout=120, cwd=self.root)
+        self.assertEqual(expect, result.returncode,
+                         '%s\nstdout: %s\nstderr: %s' % (
+                             ' '.join(cmd), result.stdout, result.stderr))
+        return result
 
     def request_json(self, method, path, body=None, headers=None, **kw):
         status, resp_headers, data = self.request(method, path, body,

@@ -4,12 +4,12 @@ noauth flavor: ``openstack --os-auth-type none --os-endpoint URL image ...``.
 
 import json
 import os
-import subprocess
 import sys
 
 from tests.functional import base
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
+GLANCE = os.path.join(os.path.dirname(sys.executable), 'glance')
 
 
 class OpenStackCLITestCase(base.ServerTestCase):
@@ -19,13 +19,7 @@ class OpenStackCLITestCase(base.ServerTestCase):
                '--os-endpoint', self.api.url] + list(args)
         if expect_json:
             cmd += ['-f', 'json']
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('OS_')}
-        result = subprocess.run(cmd, capture_output=True, text=True,
-                                env=env, timeout=120, cwd=self.root)
-        self.assertEqual(0, result.returncode,
-                         '%s\nstdout: %s\nstderr: %s' % (
-                             ' '.join(cmd), result.stdout, result.stderr))
+        result = self.run_cli(cmd)
         return json.loads(result.stdout) if expect_json else result.stdout
 
     def test_image_create_list_show_set_save_delete(self):
@@ -70,17 +64,10 @@ class GlanceCLITestCase(base.ServerTestCase):
     OS_IMAGE_URL and any OS_AUTH_TOKEN, OS_AUTH_TYPE unset."""
 
     def glance(self, *args):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('OS_')}
-        env.update(OS_IMAGE_URL=self.api.url, OS_AUTH_TOKEN='noauth')
-        cmd = [os.path.join(os.path.dirname(sys.executable), 'glance')]
-        result = subprocess.run(cmd + list(args), capture_output=True,
-                                text=True, env=env, timeout=120,
-                                cwd=self.root)
-        self.assertEqual(0, result.returncode,
-                         '%s\nstdout: %s\nstderr: %s' % (
-                             ' '.join(args), result.stdout, result.stderr))
-        return result.stdout
+        return self.run_cli(
+            [GLANCE] + list(args),
+            env={'OS_IMAGE_URL': self.api.url,
+                 'OS_AUTH_TOKEN': 'noauth'}).stdout
 
     @staticmethod
     def fields(table):

@@ -11,7 +11,6 @@ project's side; ``image member list`` is the CLI's.
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 from tests.functional import base
@@ -28,13 +27,7 @@ class OpenStackCLIWalkthroughTestCase(base.ServerTestCase):
                '--os-endpoint', self.api.url] + list(args)
         if expect_json:
             cmd += ['-f', 'json']
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('OS_')}
-        result = subprocess.run(cmd, capture_output=True, text=True,
-                                env=env, timeout=120, cwd=self.root)
-        self.assertEqual(expected, result.returncode,
-                         '%s\nstdout: %s\nstderr: %s' % (
-                             ' '.join(cmd), result.stdout, result.stderr))
+        result = self.run_cli(cmd, expected)
         return json.loads(result.stdout) if expect_json else result.stdout
 
     def show(self, image_id):

@@ -5,7 +5,6 @@ the catalog's ``image`` endpoint, and projects stay apart."""
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 from tests.integration import keystone_base
@@ -16,18 +15,11 @@ OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 class OpenStackCLIPasswordAuthTestCase(keystone_base.KeystoneServerTestCase):
 
     def openstack(self, user, *args, expect_json=False, expected=0):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('OS_')}
-        env.update(self.keystone.os_environ(user))
         cmd = [OPENSTACK] + list(args)
         if expect_json:
             cmd += ['-f', 'json']
-        result = subprocess.run(cmd, capture_output=True, text=True,
-                                env=env, timeout=120, cwd=self.root)
-        self.assertEqual(expected, result.returncode,
-                         '%s as %s\nstdout: %s\nstderr: %s' % (
-                             ' '.join(cmd), user, result.stdout,
-                             result.stderr))
+        result = self.run_cli(cmd, expected,
+                              env=self.keystone.os_environ(user))
         if expect_json:
             return json.loads(result.stdout)
         return result.stdout + result.stderr
