@@ -144,7 +144,8 @@ class Downloader:
                                        length=length, chunk_size=CHUNK_SIZE)
             except (store_exceptions.NotFound,
                     store_exceptions.BackendUnavailable,
-                    store_exceptions.UnknownScheme) as e:
+                    store_exceptions.UnknownScheme,
+                    exception.URLRefused) as e:
                 LOG.warning('Image %s: cannot read location %s: %s',
                             image['id'], location.get('id'), e)
                 error = e

@@ -15,6 +15,7 @@ from oslo_utils import uuidutils
 from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
 from glance_api import property_protections
+from glance_api import url_filter
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
 
@@ -407,16 +408,15 @@ class ImageService:
 
     def check_location(self, url):
         """The size of the data at ``url``: 400 unless a known store can
-        read it."""
+        read it (URLRefused when the url filter refuses it; one message for
+        every other failure, see url_filter.unreadable)."""
         try:
             return self.stores.get_size(url)
         except store_exceptions.UnknownScheme:
             raise exception.InvalidRequest(
                 reason='no known store handles the location %s' % url)
-        except (store_exceptions.NotFound,
-                store_exceptions.StoreError, ValueError) as e:
-            raise exception.InvalidRequest(
-                reason='the location %s cannot be read: %s' % (url, e))
+        except (store_exceptions.StoreError, ValueError) as e:
+            raise url_filter.unreadable(url, e)
 
     def delete(self, context, image_id):
         """Delete an image: its data now, or, with ``delayed_delete``, by

@@ -17,8 +17,8 @@ from glance_api import middleware
 from glance_api import notifier
 from glance_api import property_protections
 from glance_api import upload
+from glance_api import url_filter
 from glance_api import versions
-from glance_api.v1 import images as v1_images
 from glance_api.v2 import images as v2_images
 from glance_api.v2 import schemas
 from glance_registry import client
@@ -44,11 +44,11 @@ def list_api_opts():
          ('DEFAULT', images.list_opts()),
          ('DEFAULT', property_protections.list_opts()),
          ('DEFAULT', v2_images.list_opts()),
-         ('DEFAULT', v1_images.list_opts()),
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
          ('image_format', schemas.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         upload.list_opts(),
         locations.list_opts(),
-        location_strategy.list_opts())
+        location_strategy.list_opts(),
+        url_filter.list_opts())

@@ -17,6 +17,7 @@ import webob
 
 import glance_store
 from glance_api import middleware
+from glance_api import url_filter
 from glance_api import versions
 from glance_registry import client as registry_client
 from glance_registry.common import config
@@ -38,7 +39,8 @@ class API:
             registry = registry_client.RegistryClient(conf)
         if stores is None:
             glance_store.register_opts(conf)
-            stores = glance_store.Stores(conf)
+            stores = glance_store.Stores(
+                conf, url_filter=url_filter.URLFilter(conf))
         self.registry = registry
         self.stores = stores
         self.routers = {}

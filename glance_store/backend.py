@@ -93,9 +93,13 @@ def register_opts(conf):
 
 
 class Stores:
-    """The enabled stores, built and configured once from ``conf``."""
+    """The enabled stores, built and configured once from ``conf``.
 
-    def __init__(self, conf):
+    ``url_filter`` is handed to every driver (see ``driver.Store``); the
+    http driver calls it before each connection.
+    """
+
+    def __init__(self, conf, url_filter=None):
         register_opts(conf)
         self.conf = conf
         self._backends = {}
@@ -128,7 +132,8 @@ class Stores:
                 conf.register_opts(cls.OPTIONS + [DESCRIPTION_OPT],
                                    group=group)
                 description = conf[group].store_description
-            backend = cls(conf, group=group, name=name)
+            backend = cls(conf, group=group, name=name,
+                          url_filter=url_filter)
             backend.description = description
             self._backends[name] = backend
         if default_name not in self._backends:

@@ -38,11 +38,16 @@ class Store:
     #: ``store_description``); set by the Stores facade.
     description = None
 
-    def __init__(self, conf, group='glance_store', name=None):
+    def __init__(self, conf, group='glance_store', name=None,
+                 url_filter=None):
         self.conf = conf
         self.group = group
         self.name = name or self.type_name
         self.options = conf[group]
+        #: The embedding service's check of URLs a driver fetches from on a
+        #: user's behalf: ``url_filter(url)`` returns the addresses to
+        #: connect to, or raises to refuse. None: no check.
+        self.url_filter = url_filter
         self.configure()
 
     @property

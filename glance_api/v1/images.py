@@ -6,9 +6,7 @@ rule for failures: the image goes to ``killed``. Listing calls the registry
 contract directly; v1 shaping happens in this package.
 """
 
-import ipaddress
 import json
-import socket
 import urllib.parse
 
 from oslo_config import cfg
@@ -22,6 +20,7 @@ from glance_api import download as download_module
 from glance_api import images as image_service
 from glance_api import reader as reader_module
 from glance_api import upload as upload_module
+from glance_api import url_filter as url_filter_module
 from glance_api.v1 import headers as v1_headers
 # Registers [image_format] and the paging options this module reads.
 from glance_api.v2 import images as _v2_images  # noqa: F401
@@ -31,16 +30,7 @@ from glance_store import exceptions as store_exceptions
 
 LOG = logging.getLogger(__name__)
 
-v1_opts = [
-    cfg.BoolOpt('allow_copy_from_private_addresses', default=False,
-                help='Let x-glance-api-copy-from (Image API v1) fetch from '
-                     'loopback, link-local, private and other non-global '
-                     'addresses. Off by default so API users cannot make '
-                     'glance-api read internal services.'),
-]
-
 CONF = cfg.CONF
-CONF.register_opts(v1_opts)
 
 ENV_CONTEXT = 'glance.context'
 EXTERNAL_SCHEMES = ('http', 'https')
@@ -54,10 +44,6 @@ SUPPORTED_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format',
 DATA_FIELDS = ('size', 'checksum', 'disk_format', 'container_format')
 
 
-def list_opts():
-    return v1_opts
-
-
 # -- named checks --------------------------------------------------------
 
 def check_external_url(url, header):
@@ -67,29 +53,6 @@ def check_external_url(url, header):
         raise exception.InvalidParameterValue(
             value=url, param=header, extra='expected an http(s) URL')
     return parts
-
-
-def check_public_address(url, header):
-    """Refuse a URL whose host resolves to a non-global address (loopback,
-    link-local, private, reserved, multicast): glance-api would otherwise
-    fetch from internal services on the caller's behalf."""
-    parts = check_external_url(url, header)
-    try:
-        port = parts.port or (443 if parts.scheme == 'https' else 80)
-        infos = socket.getaddrinfo(parts.hostname, port,
-                                   proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, ValueError) as e:
-        raise exception.InvalidParameterValue(
-            value=url, param=header, extra='cannot resolve host: %s' % e)
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split('%')[0])
-        mapped = getattr(address, 'ipv4_mapped', None)
-        if mapped is not None:
-            address = mapped
-        if not address.is_global or address.is_multicast:
-            raise exception.InvalidParameterValue(
-                value=url, param=header,
-                extra='%s is not a public address' % address)
 
 
 def has_body(req):
@@ -149,7 +112,6 @@ def json_response(body, status=200):
 class ImagesController:
 
     def __init__(self, registry, stores, conf):
-        conf.register_opts(v1_opts)
         self.registry = registry
         self.stores = stores
         self.conf = conf
@@ -157,6 +119,7 @@ class ImagesController:
         self.downloader = download_module.Downloader(registry, stores, conf)
         self.image_size_cap = upload_module.Uploader(
             registry, stores, conf).image_size_cap
+        self.url_filter = url_filter_module.URLFilter(conf)
 
     # -- lists -----------------------------------------------------------
 
@@ -310,8 +273,9 @@ class ImagesController:
         copy_from = req.headers.get(v1_headers.COPY_FROM_HEADER)
         if copy_from is not None:
             check_external_url(copy_from, v1_headers.COPY_FROM_HEADER)
-            if not self.conf.allow_copy_from_private_addresses:
-                check_public_address(copy_from, v1_headers.COPY_FROM_HEADER)
+            # Refused before the image exists; the store checks again on
+            # every connection it opens.
+            self.url_filter.check(copy_from)
             meta['copy_from'] = copy_from
             sources.append('copy-from')
         if 'location' in meta:
@@ -349,9 +313,7 @@ class ImagesController:
         try:
             size = self.stores.get_size(url)
         except store_exceptions.StoreError as e:
-            raise exception.InvalidParameterValue(
-                value=url, param='x-image-meta-location',
-                extra='cannot reach the data: %s' % e)
+            raise url_filter_module.unreadable(url, e)
         if meta.get('size') is not None and size and size != meta['size']:
             raise exception.InvalidParameterValue(
                 value=meta['size'], param='x-image-meta-size',
@@ -378,11 +340,13 @@ class ImagesController:
         try:
             iterator, length = self.stores.get(
                 url, chunk_size=download_module.CHUNK_SIZE)
+        except exception.URLRefused:
+            # A redirect to a host the filter refuses.
+            self._kill(context, image['id'])
+            raise
         except store_exceptions.StoreError as e:
             self._kill(context, image['id'])
-            raise exception.InvalidParameterValue(
-                value=url, param=v1_headers.COPY_FROM_HEADER,
-                extra='cannot read the data: %s' % e)
+            raise url_filter_module.unreadable(url, e)
         body = reader_module.IteratorReader(iterator)
         try:
             return uploader.upload(context, image['id'], body,

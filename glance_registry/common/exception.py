@@ -78,6 +78,22 @@ class SchemaValidationError(Invalid):
     message = '%(reason)s'
 
 
+class URLRefused(Invalid):
+    """A URL glance-api was asked to fetch from is not allowed; the message
+    never says why, so that it tells nothing about internal networks."""
+
+    code = 'url_refused'
+    message = 'The URL %(url)s was refused by policy'
+
+
+class LocationUnreadable(Invalid):
+    """The data at an external location could not be read; the same text
+    whatever failed (refused connection, timeout, error status)."""
+
+    code = 'location_unreadable'
+    message = 'The data at %(url)s cannot be read'
+
+
 # 401 / 403
 class NotAuthenticated(GlanceException):
     code = 'not_authenticated'

@@ -3,10 +3,15 @@
 Used for images registered by location (``--location http://...``). Reads
 follow a bounded number of redirects; byte ranges are asked for with a Range
 header and cut out locally when the server ignores it.
+
+When the embedding service gives the store a ``url_filter`` (glance-api
+does), every connection, each redirect hop included, is first checked by
+it and then opened to the addresses it returns, not to a second DNS answer.
 """
 
 import base64
 import http.client
+import socket
 import ssl
 import urllib.parse
 
@@ -143,10 +148,13 @@ class Store(driver.Store):
                 resp = conn.getresponse()
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
+                # The cause (refused, timed out, unknown host) stays in the
+                # log: told to a caller it maps open ports of the server.
+                LOG.warning('%s %s failed: %s', method, location.safe_uri,
+                            e or type(e).__name__)
                 raise exceptions.BackendUnavailable(
                     store=self.name,
-                    reason='%s %s failed: %s' % (method, location.safe_uri,
-                                                 e or type(e).__name__))
+                    reason='%s %s failed' % (method, location.safe_uri))
             if resp.status in _REDIRECTS:
                 redirect = resp.getheader('Location')
                 conn.close()
@@ -191,15 +199,23 @@ class Store(driver.Store):
         target = parts.path or '/'
         if parts.query:
             target += '?' + parts.query
+        addresses = None
+        if self.url_filter is not None:
+            addresses = self.url_filter(location.uri)
         proxy = self.proxies.get(location.scheme)
         https = location.scheme == 'https'
         if proxy is None:
             if https:
-                return http.client.HTTPSConnection(
-                    host, port, timeout=TIMEOUT,
-                    context=self.ssl_context), target
-            return http.client.HTTPConnection(host, port,
-                                              timeout=TIMEOUT), target
+                conn = http.client.HTTPSConnection(
+                    host, port, timeout=TIMEOUT, context=self.ssl_context)
+            else:
+                conn = http.client.HTTPConnection(host, port,
+                                                  timeout=TIMEOUT)
+            if addresses is not None:
+                pin(conn, addresses)
+            return conn, target
+        # Through a proxy the proxy resolves the host: the filter above has
+        # still refused destinations it does not allow.
         if https:
             conn = http.client.HTTPSConnection(proxy[0], proxy[1],
                                                timeout=TIMEOUT,
@@ -231,6 +247,26 @@ class Store(driver.Store):
                 reason='%s answered %d' % (location.safe_uri, status))
         return exceptions.BadStoreUri(
             uri=location.safe_uri, reason='the server answered %d' % status)
+
+
+def pin(conn, addresses):
+    """Make ``conn`` open its socket to the first of ``addresses`` (already
+    checked by the url filter) that answers, instead of resolving its host
+    again; the Host header, SNI and the certificate check keep using the
+    host name of the URL."""
+    def create_connection(host_port, *args, **kwargs):
+        error = None
+        for address in addresses:
+            try:
+                return socket.create_connection((address, host_port[1]),
+                                                *args, **kwargs)
+            except OSError as e:
+                error = e
+        raise error
+
+    # http.client opens every socket (HTTPS and tunnels too) through this
+    # attribute; connect() then wraps it for TLS with server_hostname=host.
+    conn._create_connection = create_connection
 
 
 class HTTPIterator:
@@ -267,9 +303,11 @@ class HTTPIterator:
             chunk = self.resp.read(size)
         except (OSError, http.client.HTTPException) as e:
             self.close()
+            LOG.warning('Reading %s failed: %s', self.safe_uri,
+                        e or type(e).__name__)
             raise exceptions.BackendUnavailable(
-                store=self.store_name, reason='reading %s failed: %s'
-                % (self.safe_uri, e or type(e).__name__))
+                store=self.store_name, reason='reading %s failed'
+                % self.safe_uri)
         if not chunk:
             self.close()
             if self.remaining:
