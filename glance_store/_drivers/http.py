@@ -149,7 +149,7 @@ class Store(driver.Store):
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
                 # The cause (refused, timed out, unknown host) stays in the
-                # log: told to a caller it maps open ports of the server.
+                # log: told to the caller, it would show which ports are open.
                 LOG.warning('%s %s failed: %s', method, location.safe_uri,
                             e or type(e).__name__)
                 raise exceptions.BackendUnavailable(
@@ -262,10 +262,11 @@ def pin(conn, addresses):
                                                 *args, **kwargs)
             except OSError as e:
                 error = e
-        raise error
+        raise error or OSError('no address to connect to')
 
-    # http.client opens every socket (HTTPS and tunnels too) through this
-    # attribute; connect() then wraps it for TLS with server_hostname=host.
+    # HTTPConnection.connect() opens its socket through this attribute;
+    # HTTPSConnection.connect() then wraps that socket for TLS with
+    # server_hostname set to the URL's host.
     conn._create_connection = create_connection
 
 
