@@ -8,13 +8,17 @@ answers. No webob here: the controller turns the result into a response.
 import collections
 import re
 
+from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance_api import location_strategy
+from glance_api import notifier as notifier_module
+from glance_api import policy as policy_module
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
 
 LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
 
 # Large chunks keep per-chunk Python work small against the bytes moved.
 CHUNK_SIZE = 1024 * 1024
@@ -33,22 +37,29 @@ range was asked. ``iterator`` is None when the image has no data."""
 
 def parse_range(header, size):
     """``(start, stop)`` (stop exclusive) of a single-range ``Range``
-    header against ``size`` bytes; RangeNotSatisfiable when it names no byte
-    of the data or is not a single byte range."""
+    header against ``size`` bytes.
+
+    As RFC 9110 lets a server do, a header that is not one valid byte range
+    (unparseable, another unit, several ranges, last before first) is
+    ignored: None, and the whole data is sent. A valid range that names no
+    byte of the data raises RangeNotSatisfiable (416).
+    """
     match = _RANGE.match(header or '')
     if not match or not any(match.groups()):
-        raise exception.RangeNotSatisfiable(size=size)
+        return None
     first, last = match.groups()
     if not first:
-        # bytes=-n: the last n bytes.
+        # bytes=-n: the last n bytes; a zero-length suffix is unsatisfiable.
         suffix = int(last)
         if suffix == 0 or size == 0:
             raise exception.RangeNotSatisfiable(size=size)
         return max(0, size - suffix), size
     start = int(first)
-    stop = int(last) + 1 if last else size
-    if stop <= start or start >= size:
+    if last and int(last) < start:
+        return None
+    if start >= size:
         raise exception.RangeNotSatisfiable(size=size)
+    stop = int(last) + 1 if last else size
     return start, min(stop, size)
 
 
@@ -69,17 +80,19 @@ def active_locations(image):
 
 
 class Downloader:
-    """Finds and opens the data of one image per call to :meth:`download`."""
+    """Finds and opens the data of one image per call to :meth:`download`.
 
-    def __init__(self, registry, stores, conf=None, notifier=None):
+    The download_image policy is always enforced: without ``conf`` the
+    process configuration gives the rules."""
+
+    def __init__(self, registry, stores, conf=None, notifier=None,
+                 policy=None):
+        if conf is None:
+            conf = CONF
         self.registry = registry
         self.stores = stores
-        self.policy = None
-        if conf is not None:
-            from glance_api import policy
-            self.policy = policy.get_enforcer(conf)
-        if notifier is None and conf is not None:
-            from glance_api import notifier as notifier_module
+        self.policy = policy or policy_module.get_enforcer(conf)
+        if notifier is None:
             notifier = notifier_module.get_notifier(conf)
         self.notifier = notifier
 
@@ -93,12 +106,13 @@ class Downloader:
             return ImageData(image, None, 0, 0, 0, False)
         size = image.get('size')
         start, stop, partial = 0, None, False
-        if size is not None and (range_header or content_range_header):
-            if range_header:
-                start, stop = parse_range(range_header, size)
-            else:
-                start, stop = parse_content_range(content_range_header, size)
-            partial = True
+        span = None
+        if size is not None and range_header:
+            span = parse_range(range_header, size)
+        elif size is not None and content_range_header:
+            span = parse_content_range(content_range_header, size)
+        if span is not None:
+            (start, stop), partial = span, True
         iterator, length = self.open_data(image, locations, start, stop)
         if size is None:
             size = length
@@ -131,8 +145,7 @@ class Downloader:
 
     def enforce_policy(self, context, image):
         """The download_image policy rule."""
-        if self.policy is not None:
-            self.policy.enforce(context, 'download_image', image)
+        self.policy.enforce(context, 'download_image', image)
 
     def open_data(self, image, locations, start, stop):
         """``(iterator, length)`` from the first location that answers."""

@@ -61,6 +61,7 @@ BASE_ATTRIBUTES = MUTABLE_ATTRIBUTES + (
 # Only changeable while the image has no data, as upstream.
 FORMAT_ATTRIBUTES = ('container_format', 'disk_format')
 MAX_PROPERTY_KEY_LENGTH = 255
+MAX_TAG_LENGTH = 255
 LOCATION_STATUSES = ('queued', 'active')
 
 
@@ -92,13 +93,32 @@ def check_owner(context, owner):
 
 
 def check_property_names(properties):
+    """Names of new custom properties: not reserved, 1 to 255 characters
+    (the column's size; an empty name cannot be named by a PATCH path) and
+    no NUL character (which PostgreSQL cannot store)."""
     for name in properties:
         if name.startswith('os_glance'):
             raise exception.Forbidden("Attribute '%s' is reserved." % name)
+        if not name or '\x00' in name:
+            raise exception.Invalid(
+                reason='a property name must be non-empty, without NUL '
+                       'characters')
         if len(name) > MAX_PROPERTY_KEY_LENGTH:
             raise exception.Invalid(
                 reason='property name %s... is longer than %d characters'
                        % (name[:20], MAX_PROPERTY_KEY_LENGTH))
+
+
+def check_tags(tags):
+    """Tags: 1 to 255 characters (as upstream's schema and column; an
+    empty tag cannot be named by /tags/{tag}) and no NUL character."""
+    for tag in tags:
+        if not tag or '\x00' in tag:
+            raise exception.InvalidRequest(
+                reason='a tag must be non-empty, without NUL characters')
+        if len(tag) > MAX_TAG_LENGTH:
+            raise exception.InvalidRequest(
+                reason='a tag is at most %d characters' % MAX_TAG_LENGTH)
 
 
 def check_quotas(conf, properties, tags, locations=()):
@@ -294,6 +314,7 @@ class ImageService:
         if self.protections is not None:
             self.protections.check_changes(context, {}, properties)
         tags = sorted(set(tags))
+        check_tags(tags)
         check_quotas(self.conf, properties, tags)
         values = dict(attributes)
         values.setdefault('owner', context.owner)
@@ -346,6 +367,7 @@ class ImageService:
                 from_state = 'queued'
         check_property_names(set(new['properties']) -
                              set(image.get('properties', {})))
+        check_tags(set(new['tags']) - set(image.get('tags') or []))
         if self.protections is not None:
             self.protections.check_changes(context, image['properties'],
                                            new['properties'])
@@ -527,9 +549,7 @@ class ImageService:
         image = self.get(context, image_id)
         self.policy.enforce(context, 'modify_image', image)
         check_can_modify(context, image)
-        if len(tag) > 255:
-            raise exception.InvalidRequest(
-                reason='a tag is at most 255 characters')
+        check_tags([tag])
         tags = set(image.get('tags') or [])
         if tag in tags:
             return

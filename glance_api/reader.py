@@ -144,7 +144,15 @@ class ImageReader:
         if self.max_size is not None:
             # One byte past the limit is enough to know it is exceeded.
             want = max(1, min(want, self.max_size - self.size + 1))
-        block = self.source.read(want)
+        try:
+            block = self.source.read(want)
+        except ValueError:
+            # eventlet's ChunkReadError (and http.client's reading a bad
+            # chunk of a copy-from source) are ValueErrors: the sender's
+            # fault, not the server's.
+            raise exception.InvalidRequest(
+                reason='the image data is not valid chunked transfer '
+                       'encoding') from None
         if not block:
             self._eof = True
             if (self.expected_size is not None

@@ -18,9 +18,12 @@ import webob
 import glance_store
 from glance_api import middleware
 from glance_api import url_filter
+from glance_api.v2 import faults
 from glance_api import versions
 from glance_registry import client as registry_client
 from glance_registry.common import config
+from glance_registry.common import exception
+from glance_registry.common import inputs
 from glance_registry.common import wsgi
 
 LOG = logging.getLogger(__name__)
@@ -57,9 +60,13 @@ class API:
 
     def handle_request(self, req):
         if middleware.ENV_CONTEXT not in req.environ:
-            # Served without a context filter (embedding, tests).
-            req.environ[middleware.ENV_CONTEXT] = middleware.noauth_context(
-                req.environ)
+            # A pipeline without a context filter serves no one: never
+            # fall back to an administrator.
+            return faults.translate(exception.NotAuthenticated(), req)
+        try:
+            inputs.check_url(req)
+        except exception.Invalid as e:
+            return faults.translate(e, req)
         first, _, rest = req.path_info.lstrip('/').partition('/')
         if not first:
             return versions.versions_response(req, 300, self.conf)

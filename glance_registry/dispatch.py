@@ -12,6 +12,7 @@ from oslo_log import log as logging
 from oslo_serialization import jsonutils
 
 from glance_registry.common import exception
+from glance_registry.common import inputs
 from glance_registry import contract
 from glance_registry.db import api as db_api
 
@@ -82,6 +83,27 @@ def _type_name(types):
                                for t in types}))
 
 
+# Integer columns of 32 bits; any other integer a query meets is compared
+# with, or stored in, a 64-bit column.
+INT_COLUMNS = ('min_ram', 'min_disk')
+
+
+def check_integers(kwargs):
+    """InvalidParameterValue (400) for an integer argument, or an integer
+    in ``values``/``filters``, that its column cannot hold (the driver
+    would fail, or the database answer an error, deep in the query)."""
+    named = list(kwargs.items())
+    for group in ('values', 'filters'):
+        if isinstance(kwargs.get(group), dict):
+            named.extend(kwargs[group].items())
+    for name, value in named:
+        if isinstance(value, int) and not isinstance(value, bool):
+            maximum = (inputs.MAX_INT if name in INT_COLUMNS
+                       else inputs.MAX_BIGINT)
+            inputs.check_integer(name, value, maximum,
+                                 minimum=-maximum - 1)
+
+
 def check_arguments(command, kwargs):
     """Raise Invalid unless ``kwargs`` fit the operation's signature."""
     if not isinstance(command, str) or command not in OPERATIONS:
@@ -108,6 +130,7 @@ def check_arguments(command, kwargs):
             raise exception.InvalidParameterValue(
                 value=value, param=name,
                 extra='%s expects %s' % (command, _type_name(types)))
+    check_integers(kwargs)
     return function
 
 

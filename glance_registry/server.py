@@ -17,6 +17,7 @@ from oslo_log import log as logging
 
 from glance_registry.common import config
 from glance_registry.common import exception
+from glance_registry.common import inputs
 from glance_registry.common import wsgi
 
 LOG = logging.getLogger(__name__)
@@ -47,11 +48,14 @@ def _compile(pattern):
 
 
 def error_response(error, headers=None):
-    """The JSON answer for a GlanceException."""
+    """The JSON answer for a GlanceException, its message shortened so it
+    never echoes long input whole."""
     import webob
     resp = webob.Response(status=error.http_status,
                           content_type='application/json', charset=None)
-    resp.body = json.dumps({'error': error.to_wire()}).encode()
+    wire = error.to_wire()
+    wire['message'] = exception.shorten(wire['message'])
+    resp.body = json.dumps({'error': wire}).encode()
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp
@@ -92,11 +96,15 @@ class RegistryApp:
 
     def handle_request(self, req):
         from glance_registry import middleware
-        if middleware.ENV_CONTEXT not in req.environ:
-            # Served without a context filter (tests, embedding): admin.
-            req.environ[middleware.ENV_CONTEXT] = (
-                middleware.context_from_headers(req.environ, is_admin=True))
-        req.context = req.environ[middleware.ENV_CONTEXT]
+        req.context = req.environ.get(middleware.ENV_CONTEXT)
+        if req.context is None:
+            # A pipeline without a context filter serves no one: never
+            # fall back to an administrator.
+            return error_response(exception.NotAuthenticated())
+        try:
+            inputs.check_url(req)
+        except exception.Invalid as e:
+            return error_response(e)
         handlers, params = self.match(req.path_info)
         if handlers is None:
             return error_response(exception.NotFound(

@@ -10,6 +10,7 @@ from oslo_utils import strutils
 from oslo_utils import uuidutils
 
 from glance_registry.common import exception
+from glance_registry.common import inputs
 
 META_PREFIX = 'x-image-meta-'
 PROPERTY_PREFIX = 'x-image-meta-property-'
@@ -34,6 +35,11 @@ def _header(name):
     return META_PREFIX + name
 
 
+# The most each integer header may say: what the database column holds.
+INTEGER_LIMITS = {'size': inputs.MAX_BIGINT, 'min_disk': inputs.MAX_INT,
+                  'min_ram': inputs.MAX_INT}
+
+
 def _integer(name, value):
     try:
         number = int(value)
@@ -43,7 +49,7 @@ def _integer(name, value):
         raise exception.InvalidParameterValue(
             value=value, param=_header(name),
             extra='expected a non-negative integer')
-    return number
+    return inputs.check_integer(_header(name), number, INTEGER_LIMITS[name])
 
 
 def _boolean(name, value):
@@ -84,6 +90,10 @@ def parse_image_meta(headers, conf, creating):
     formats = conf.image_format
     for raw_name, value in headers:
         name = raw_name.lower()
+        if name.startswith(META_PREFIX) and '\x00' in value:
+            raise exception.InvalidParameterValue(
+                value=value.replace('\x00', '\\x00'), param=raw_name,
+                extra='NUL characters are not allowed')
         if name.startswith(PROPERTY_PREFIX):
             key = name[len(PROPERTY_PREFIX):]
             if not key:

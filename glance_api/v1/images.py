@@ -26,6 +26,7 @@ from glance_api.v1 import headers as v1_headers
 from glance_api.v2 import images as _v2_images  # noqa: F401
 from glance_api.v2 import schemas as _v2_schemas  # noqa: F401
 from glance_registry.common import exception
+from glance_registry.common import inputs
 from glance_store import exceptions as store_exceptions
 
 LOG = logging.getLogger(__name__)
@@ -373,7 +374,7 @@ def _int_param(name, value):
     if result is None or result < 0:
         raise exception.InvalidParameterValue(
             value=value, param=name, extra='expected a non-negative integer')
-    return result
+    return inputs.check_integer(name, result)
 
 
 def _bool_param(name, value):

@@ -12,6 +12,7 @@ import webob
 
 from glance_api import images as image_service
 from glance_registry.common import exception
+from glance_registry.common import inputs
 
 ENV_CONTEXT = 'glance.context'
 
@@ -19,10 +20,7 @@ ENV_CONTEXT = 'glance.context'
 def _read_json(req, required=True):
     if not req.content_length and not required:
         return None
-    try:
-        return json.loads(req.body or b'null')
-    except ValueError:
-        raise exception.InvalidRequest(reason='the body is not JSON')
+    return inputs.decode_json(req.body or b'null')
 
 
 def _check_can_share(name, value):

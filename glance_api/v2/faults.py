@@ -46,7 +46,9 @@ def _wants_json(req):
 
 
 def error_response(status, message, headers=None, req=None):
-    """An error response in upstream's shape, negotiated on ``Accept``."""
+    """An error response in upstream's shape, negotiated on ``Accept``;
+    the message is shortened so it never echoes long input whole."""
+    message = exception.shorten(message)
     title = _title(status)
     code = '%d %s' % (status, title)
     if _wants_json(req):

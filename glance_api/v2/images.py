@@ -17,6 +17,7 @@ from glance_api import location_strategy
 from glance_api.v2 import patch
 from glance_api.v2 import schemas
 from glance_registry.common import exception
+from glance_registry.common import inputs
 
 list_opts_ = [
     cfg.IntOpt('limit_param_default', default=25, min=1,
@@ -121,7 +122,8 @@ def _parse_int(name, value):
     if number < 0:
         raise exception.InvalidParameterValue(value=value, param=name,
                                               extra='must not be negative')
-    return number
+    # Checked here, before the registry, whose database cannot hold more.
+    return inputs.check_integer(name, number)
 
 
 def _parse_time(name, value):
@@ -317,10 +319,9 @@ def json_response(body, status=200):
 
 
 def read_json(req):
-    try:
-        return json.loads(req.body or b'null')
-    except ValueError as e:
-        raise _bad('Malformed JSON in request body: %s' % e)
+    """The JSON of the request body (null when empty), decoded by the one
+    decoder that refuses junk with a 400."""
+    return inputs.decode_json(req.body or b'null')
 
 
 class ImagesController:

@@ -11,6 +11,7 @@ import json
 import webob
 
 from glance_registry.common import exception
+from glance_registry.common import inputs
 
 
 def json_response(body, status=200):
@@ -27,13 +28,12 @@ def empty_response(status=204):
 
 
 def read_json_body(req, required=True):
-    """The request body decoded from JSON; Invalid when it is not JSON."""
+    """The request body decoded from JSON; Invalid when it is not JSON or
+    holds junk (see :func:`inputs.decode_json`)."""
     if not req.body:
         if required:
             raise exception.InvalidRequest(reason='request body is empty')
         return None
-    try:
-        return json.loads(req.body)
-    except ValueError as e:
-        raise exception.InvalidRequest(reason='body is not valid JSON (%s)'
-                                       % e)
+    # glance-api's calls nest a few levels deeper than the API bodies they
+    # carry.
+    return inputs.decode_json(req.body, max_depth=2 * inputs.MAX_JSON_DEPTH)

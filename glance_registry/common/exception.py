@@ -6,6 +6,8 @@ back into the same class with :func:`from_wire`, never by importing a path
 the peer sent.
 """
 
+import re
+
 
 class GlanceException(Exception):
     """Base class; ``message`` may use %(name)s fields filled from kwargs."""
@@ -280,3 +282,24 @@ def from_wire(error):
     """Rebuild the exception a peer sent as ``{"code", "message"}``."""
     cls = CODE_TABLE.get(error.get('code'), GlanceException)
     return cls(error.get('message') or cls.message)
+
+
+# Messages quote request input. An answer quotes at most this many
+# characters of any one word of it, and the whole message is cut to
+# MAX_MESSAGE, so a 1 MB name is never echoed back whole.
+MAX_QUOTED = 200
+MAX_MESSAGE = 500
+_LONG_WORD = re.compile(r'\S{%d,}' % (MAX_QUOTED + 1))
+
+
+def shorten(message):
+    """``message`` with each word longer than MAX_QUOTED characters cut,
+    then its middle cut if it is still longer than MAX_MESSAGE (the reason
+    is at either end, the quoted input in between)."""
+    message = _LONG_WORD.sub(lambda m: m.group()[:MAX_QUOTED] + '...',
+                             message)
+    if len(message) > MAX_MESSAGE:
+        tail = 100
+        message = '%s ... %s' % (message[:MAX_MESSAGE - tail - 5],
+                                 message[-tail:])
+    return message

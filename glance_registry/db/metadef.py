@@ -121,6 +121,18 @@ def _namespace_to_dict(namespace):
     return values
 
 
+def _check_name(kind, name):
+    """Every metadef is addressed by its name as one URL path segment: a
+    name must be a non-empty string without '/', and not '.' or '..'
+    (which clients resolve away), or it could never be read or deleted."""
+    if not isinstance(name, str) or not name:
+        raise exception.Invalid(reason='a metadef %s needs a name' % kind)
+    if '/' in name or name in ('.', '..'):
+        raise exception.Invalid(
+            reason="metadef %s name %r cannot be used in a URL: it may not "
+                   "contain '/' or be '.' or '..'" % (kind, name))
+
+
 def _check_visibility(values):
     if values.get('visibility') not in (None, 'public', 'private'):
         raise exception.Invalid(reason='visibility must be public or '
@@ -130,8 +142,7 @@ def _check_visibility(values):
 @engine.write_operation
 def metadef_namespace_create(context, values):
     values = _check_keys(values, NAMESPACE_KEYS, 'namespace')
-    if not values.get('namespace'):
-        raise exception.Invalid(reason='a namespace needs a name')
+    _check_name('namespace', values.get('namespace'))
     _check_visibility(values)
     values.setdefault('visibility', 'private')
     values['protected'] = bool(values.get('protected'))
@@ -228,6 +239,8 @@ def metadef_namespace_update(context, namespace_name, values):
                                                    'updated_at'), 'namespace')
     for key in ('id', 'created_at', 'updated_at'):
         values.pop(key, None)
+    if 'namespace' in values:
+        _check_name('namespace', values['namespace'])
     _check_visibility(values)
     with engine.writer() as session:
         namespace = _namespace_get(context, session, namespace_name, True)
@@ -301,8 +314,7 @@ def _child_values(model, values):
 def _child_create(context, model, namespace_name, values):
     kind, keys, defaults = _KINDS[model]
     values = _child_values(model, values)
-    if not values.get('name'):
-        raise exception.Invalid(reason='a metadef %s needs a name' % kind)
+    _check_name(kind, values.get('name'))
     for key, default in defaults.items():
         if values.get(key) is None:
             values[key] = default
@@ -336,6 +348,8 @@ def _child_get_all(context, model, namespace_name):
 def _child_update(context, model, namespace_name, name, values):
     kind, keys, _defaults = _KINDS[model]
     values = _child_values(model, values)
+    if 'name' in values:
+        _check_name(kind, values['name'])
     with engine.writer() as session:
         _namespace, row = _child_get(context, session, model,
                                      namespace_name, name, True)
@@ -440,8 +454,7 @@ def metadef_tag_create_tags(context, namespace_name, tags, can_append=False):
     names = []
     for tag in tags or []:
         name = tag.get('name') if isinstance(tag, dict) else tag
-        if not name:
-            raise exception.Invalid(reason='a metadef tag needs a name')
+        _check_name('tag', name)
         if name in names:
             raise exception.Duplicate(reason='tag %s given twice' % name)
         names.append(name)
@@ -522,8 +535,7 @@ def _resource_type_get(session, name):
 
 def _resource_type_create(session, values):
     values = _check_keys(values, ('name', 'protected'), 'resource type')
-    if not values.get('name'):
-        raise exception.Invalid(reason='a resource type needs a name')
+    _check_name('resource type', values.get('name'))
     now = _now()
     row = ResourceType(name=values['name'],
                        protected=bool(values.get('protected')),

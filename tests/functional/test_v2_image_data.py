@@ -383,8 +383,9 @@ class TestImageDataRanges(ImageDataTestCase):
         self.assertEqual((206, self.data[4:8]), (status, body))
 
     def test_unsatisfiable_range_is_416_with_the_size(self):
-        for header in ('bytes=1024-', 'bytes=5000-6000', 'bytes=-0',
-                       'bytes=9-3'):
+        # bytes=9-3 is invalid, not unsatisfiable: ignored (see
+        # test_junk_input.TestRangeHeader).
+        for header in ('bytes=1024-', 'bytes=5000-6000', 'bytes=-0'):
             status, headers, body = self.get_range(header)
             self.assertEqual(416, status, header)
             self.assertEqual('bytes */1024', headers['Content-Range'])

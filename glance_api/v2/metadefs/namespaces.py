@@ -61,13 +61,14 @@ def create_content(registry, context, namespace_name, associations,
     if tags:
         created['tags'] = registry.metadef_tag_create_tags(
             context, namespace_name=namespace_name,
-            tags=[{'name': t['name']} for t in tags], can_append=True)
+            # A nameless item is refused by the registry, with a 400.
+            tags=[{'name': t.get('name')} for t in tags], can_append=True)
     return created
 
 
 def object_values(body):
     """Registry values of an object document."""
-    values = {'name': body['name'],
+    values = {'name': body.get('name'),
               'json_schema': common.properties_dict(body.get('properties'))}
     if 'description' in body:
         values['description'] = body['description']

@@ -12,10 +12,12 @@ APPEND_HEADER = 'X-Openstack-Append'
 
 
 def _tags_body_schema():
+    # Each item must be an object: the served tag schema leaves the type
+    # open, and a bare 5 would pass its "required".
+    item = dict(schemas.tag_schema(), type='object')
     return {'name': 'tags', 'type': 'object', 'required': ['tags'],
             'additionalProperties': False,
-            'properties': {'tags': {'type': 'array',
-                                    'items': schemas.tag_schema()}}}
+            'properties': {'tags': {'type': 'array', 'items': item}}}
 
 
 def _append(req):

@@ -58,12 +58,18 @@ class TestParseRange(testtools.TestCase):
 
     def test_unsatisfiable_ranges_raise_416_with_the_size(self):
         for header in ('bytes=100-', 'bytes=100-200', 'bytes=-0',
-                       'bytes=9-5', 'bytes=0-1,5-6', 'items=0-1', 'bytes=-',
-                       'garbage'):
+                       'bytes=150-'):
             e = self.assertRaises(exception.RangeNotSatisfiable,
                                   download.parse_range, header, 100)
             self.assertEqual(416, e.http_status)
             self.assertEqual(100, e.kwargs['size'])
+
+    def test_invalid_ranges_are_ignored(self):
+        # RFC 9110: a Range that is not one valid byte range is ignored and
+        # the whole data sent.
+        for header in ('bytes=9-5', 'bytes=0-1,5-6', 'items=0-1', 'bytes=-',
+                       'garbage', 'bytes=a-b', 'bytes=1-2-3', ''):
+            self.assertIsNone(download.parse_range(header, 100), header)
 
     def test_any_range_of_empty_data_is_unsatisfiable(self):
         self.assertRaises(exception.RangeNotSatisfiable,

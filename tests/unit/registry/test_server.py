@@ -7,6 +7,7 @@ import testtools
 import webob
 
 from glance_registry.common import exception
+from glance_registry import middleware
 from glance_registry import server
 
 
@@ -18,20 +19,48 @@ def _missing(req, image_id):
     raise exception.ImageNotFound(image_id=image_id)
 
 
+def _whoami(req):
+    return webob.Response(json={'is_admin': req.context.is_admin})
+
+
 class AppTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
         self.log = self.useFixture(fixtures.FakeLogger())
-        self.app = server.RegistryApp(routes=[
+        self.bare_app = server.RegistryApp(routes=[
             ('/boom', {'GET': _boom}),
             ('/things/{image_id}', {'GET': _missing, 'DELETE': _missing}),
+            ('/whoami', {'GET': _whoami}),
         ])
+        # The noauth flavor's filter, as glance-registry-paste.ini has it.
+        self.app = middleware.UnauthenticatedContextMiddleware(
+            self.bare_app)
 
-    def get(self, path, method='GET'):
+    def get(self, path, method='GET', app=None):
         req = webob.Request.blank(path, method=method)
         req.environ['openstack.request_id'] = 'req-test-1'
-        return req.get_response(self.app)
+        return req.get_response(app or self.app)
+
+    def test_app_without_a_context_filter_is_401_never_admin(self):
+        resp = self.get('/whoami', app=self.bare_app)
+        self.assertEqual(401, resp.status_int)
+        self.assertEqual('not_authenticated', resp.json['error']['code'])
+        self.assertEqual({'is_admin': True}, self.get('/whoami').json)
+
+    def test_invalid_utf8_in_path_or_query_is_400_json(self):
+        for path in ('/things/%ff', '/things/%ed%a0%80', '/things/a?x=%ff'):
+            resp = self.get(path)
+            self.assertEqual(400, resp.status_int, path)
+            self.assertEqual('invalid_request', resp.json['error']['code'])
+
+    def test_error_message_quotes_at_most_200_characters_of_input(self):
+        resp = self.get('/things/' + 'x' * 100000)
+        self.assertEqual(404, resp.status_int)
+        message = resp.json['error']['message']
+        self.assertIn('x' * 200 + '...', message)
+        self.assertNotIn('x' * 201, message)
+        self.assertLess(len(resp.body), 400)
 
     def test_unknown_path_is_404_json(self):
         resp = self.get('/nothing')
