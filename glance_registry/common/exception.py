@@ -78,6 +78,11 @@ class SchemaValidationError(Invalid):
     message = '%(reason)s'
 
 
+class ImageFormatCheckFailed(Invalid):
+    code = 'image_format_check_failed'
+    message = 'Image format check failed: %(check)s: %(reason)s'
+
+
 # 401 / 403
 class NotAuthenticated(GlanceException):
     code = 'not_authenticated'
