@@ -11,6 +11,7 @@ import copy
 import itertools
 
 from glance_api import images
+from glance_api import inspection
 from glance_api import location_strategy
 from glance_api import locations
 from glance_api import middleware
@@ -47,6 +48,7 @@ def list_api_opts():
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
          ('image_format', schemas.list_opts()),
+         ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         upload.list_opts(),
         locations.list_opts(),

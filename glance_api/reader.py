@@ -1,11 +1,13 @@
-"""The one reader of an image upload: it caps, counts and hashes.
+"""The one reader of an image upload: it caps, counts, inspects and hashes.
 
 The store's add loop only calls ``read(n)`` and writes what it gets. Each
 block taken from the request body is checked against the size limit before
-the store sees it, counted, and handed to two hashing threads (md5 for
-``checksum``, the multihash for ``os_hash_value``). hashlib releases the GIL
-for buffers over 2 KiB, so both hashes run on their own cores while this
-thread goes on receiving and the store goes on writing.
+the store sees it, counted, shown to the disk-format inspector (which stops
+looking after the first MiBs, see :mod:`glance_api.inspection`) and handed
+to two hashing threads (md5 for ``checksum``, the multihash for
+``os_hash_value``). hashlib releases the GIL for buffers over 2 KiB, so both
+hashes run on their own cores while this thread goes on receiving and the
+store goes on writing.
 """
 
 import hashlib
@@ -91,18 +93,22 @@ class ImageReader:
     ``source`` is any object with ``read(n)`` (``wsgi.input``);
     ``expected_size`` the declared Content-Length (None for chunked
     transfer); ``max_size`` the most bytes allowed (None: no limit) and
-    ``too_large`` a callable returning the exception to raise past it.
+    ``too_large`` a callable returning the exception to raise past it;
+    ``inspector`` an :class:`glance_api.inspection.ImageInspector` (None:
+    no format checks), which raises ImageFormatCheckFailed from ``read``
+    as soon as it refuses the data.
 
     After the store has read to the end, :meth:`finish` confirms every byte
-    read was handed out and fills ``size``, ``checksum`` (md5 hex),
-    ``os_hash_algo`` and ``os_hash_value``. :meth:`close` always ends the
-    hashing threads.
+    read was handed out, makes the inspector's last checks and fills
+    ``size``, ``checksum`` (md5 hex), ``os_hash_algo``, ``os_hash_value``
+    and ``virtual_size``. :meth:`close` always ends the hashing threads.
     """
 
     def __init__(self, source, hashing_algorithm='sha512',
                  expected_size=None, max_size=None, too_large=None,
-                 block_size=BLOCK_SIZE):
+                 block_size=BLOCK_SIZE, inspector=None):
         self.source = source
+        self.inspector = inspector
         self.expected_size = expected_size
         self.max_size = max_size
         self.too_large = too_large or (
@@ -120,6 +126,7 @@ class ImageReader:
         self.size = 0
         self.checksum = None
         self.os_hash_value = None
+        self.virtual_size = None
         self._block = b''
         self._offset = 0
         self._eof = False
@@ -166,6 +173,8 @@ class ImageReader:
                 self.max_size:
             raise self.too_large()
         self.size += len(block)
+        if self.inspector is not None:
+            self.inspector.feed(block)
         for worker in self._workers:
             worker.wait(MAX_PENDING_BLOCKS - 1)
             worker.submit(block)
@@ -179,6 +188,8 @@ class ImageReader:
             raise exception.InvalidRequest(
                 reason='the store stopped reading the image data after %d '
                        'bytes' % (self.size - len(self._block) + self._offset))
+        if self.inspector is not None:
+            self.virtual_size = self.inspector.finish(self.size)
         for worker in self._workers:
             worker.wait()
         md5, multihash = self._workers

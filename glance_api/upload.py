@@ -1,8 +1,9 @@
 """Image data upload as named steps.
 
 An upload reads: enforce policy -> check the chosen store -> registry CAS
-queued->saving -> remaining quota -> store.add with one reader -> registry
-CAS saving->active -> notify.
+queued->saving -> remaining quota -> store.add with one reader (which also
+inspects the disk format) -> registry CAS saving->active with the virtual
+size -> notify.
 Any failure after the first CAS removes the partial data (the store does
 that when the reader raises) and puts the image back to ``queued``.
 """
@@ -13,6 +14,7 @@ import re
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_api import inspection
 from glance_api import reader as reader_module
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
@@ -72,6 +74,7 @@ class Uploader:
         self.user_storage_quota = parse_storage_quota(
             conf.user_storage_quota)
         self.hashing_algorithm = conf.hashing_algorithm
+        self.format_rules = inspection.FormatRules(conf)
         from glance_api import policy
         self.policy = policy.get_enforcer(conf)
         # Fail at start-up, not on the first upload.
@@ -97,7 +100,8 @@ class Uploader:
             reader = reader_module.ImageReader(
                 body, hashing_algorithm=self.hashing_algorithm,
                 expected_size=content_length, max_size=max_size,
-                too_large=too_large)
+                too_large=too_large,
+                inspector=self.format_rules.inspector(image['disk_format']))
             result = self.write_data(image_id, reader, content_length,
                                      store)
         except BaseException as e:
@@ -178,11 +182,13 @@ class Uploader:
         return result
 
     def activate(self, context, image_id, reader, result):
-        """saving -> active with size, checksums and the location. If the
-        image was deleted meanwhile, the data just written is removed."""
+        """saving -> active with size, virtual size, checksums and the
+        location. If the image was deleted meanwhile, the data just written
+        is removed."""
         values = {
             'status': 'active',
             'size': reader.size,
+            'virtual_size': reader.virtual_size,
             'checksum': reader.checksum,
             'os_hash_algo': reader.os_hash_algo,
             'os_hash_value': reader.os_hash_value,

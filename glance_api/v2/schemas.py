@@ -22,8 +22,9 @@ LOG = logging.getLogger(__name__)
 image_format_opts = [
     cfg.ListOpt('disk_formats',
                 default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
-                         'qcow2', 'vdi', 'iso', 'ploop'],
-                help='Disk formats images may have.'),
+                         'qcow2', 'vdi', 'iso', 'ploop', 'gpt'],
+                help='Disk formats images may have. "gpt" is a whole-disk '
+                     'image with an MBR or GPT partition table.'),
     cfg.ListOpt('container_formats',
                 default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
                          'compressed'],

@@ -96,6 +96,11 @@ class LocationUnreadable(Invalid):
     message = 'The data at %(url)s cannot be read'
 
 
+class ImageFormatCheckFailed(Invalid):
+    code = 'image_format_check_failed'
+    message = 'Image format check failed: %(check)s: %(reason)s'
+
+
 # 401 / 403
 class NotAuthenticated(GlanceException):
     code = 'not_authenticated'

@@ -29,7 +29,7 @@ class OpenStackCLITestCase(base.ServerTestCase):
             f.write(data)
 
         created = self.openstack(
-            'image', 'create', '--file', source, '--disk-format', 'qcow2',
+            'image', 'create', '--file', source, '--disk-format', 'raw',
             '--container-format', 'bare', 'cli-image', expect_json=True)
         image_id = created['id']
         self.assertEqual('active', created['status'])
@@ -40,7 +40,7 @@ class OpenStackCLITestCase(base.ServerTestCase):
                       [(i['ID'], i['Name'], i['Status']) for i in listed])
 
         shown = self.openstack('image', 'show', image_id, expect_json=True)
-        self.assertEqual('qcow2', shown['disk_format'])
+        self.assertEqual('raw', shown['disk_format'])
         self.assertEqual('bare', shown['container_format'])
 
         self.openstack('image', 'set', '--property', 'color=blue', image_id)
@@ -85,7 +85,7 @@ class GlanceCLITestCase(base.ServerTestCase):
         with open(source, 'wb') as f:
             f.write(data)
         created = self.fields(self.glance(
-            'image-create', '--name', 'glance-cli', '--disk-format', 'qcow2',
+            'image-create', '--name', 'glance-cli', '--disk-format', 'raw',
             '--container-format', 'bare', '--file', source))
         image_id = created['id']
         self.assertEqual('active', created['status'])

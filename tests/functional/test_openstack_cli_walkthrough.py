@@ -45,7 +45,7 @@ class OpenStackCLIWalkthroughTestCase(base.ServerTestCase):
 
         # create
         created = self.openstack(
-            'image', 'create', '--file', source, '--disk-format', 'qcow2',
+            'image', 'create', '--file', source, '--disk-format', 'raw',
             '--container-format', 'bare', '--public',
             '--property', 'os_distro=cirros',
             '--property', 'architecture=x86_64', 'walk-cirros',

@@ -471,7 +471,7 @@ class TestV1Images(V1TestCase):
 
     def test_image_created_in_v2_is_read_and_updated_in_v1(self):
         status, _, v2 = self.request_json(
-            'POST', '/v2/images', {'name': 'from-v2', 'disk_format': 'qcow2',
+            'POST', '/v2/images', {'name': 'from-v2', 'disk_format': 'raw',
                                    'container_format': 'bare',
                                    'os_distro': 'ubuntu'})
         self.assertEqual(201, status, v2)

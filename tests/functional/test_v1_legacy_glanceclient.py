@@ -130,7 +130,7 @@ class TestLegacyGlanceClientV1(base.ServerTestCase):
         with open(source, 'wb') as f:
             f.write(b'uploaded later' * 100)
         created = table(self.glance('image-create', '--name', 'reserved',
-                                    '--disk-format', 'qcow2',
+                                    '--disk-format', 'raw',
                                     '--container-format', 'bare'))
         self.assertEqual('queued', created['status'])
         updated = table(self.glance('image-update', '--file', source,

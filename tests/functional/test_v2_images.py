@@ -175,7 +175,7 @@ class ImagesTestCase(base.ServerTestCase):
 
     def test_create_accepts_every_default_format(self):
         for disk_format in ('ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
-                            'qcow2', 'vdi', 'iso', 'ploop'):
+                            'qcow2', 'vdi', 'iso', 'ploop', 'gpt'):
             self.create(disk_format=disk_format)
         for container_format in ('ami', 'ari', 'aki', 'bare', 'ovf', 'ova',
                                  'docker', 'compressed'):
@@ -544,8 +544,8 @@ class ImagesTestCase(base.ServerTestCase):
     def test_patch_changes_formats_only_while_queued(self):
         image = self.create()
         updated = self.patch(image['id'], [
-            {'op': 'replace', 'path': '/disk_format', 'value': 'qcow2'}])
-        self.assertEqual('qcow2', updated['disk_format'])
+            {'op': 'replace', 'path': '/disk_format', 'value': 'ami'}])
+        self.assertEqual('ami', updated['disk_format'])
         self.upload(image['id'])
         self.patch(image['id'], [
             {'op': 'replace', 'path': '/disk_format', 'value': 'raw'}],
@@ -553,7 +553,7 @@ class ImagesTestCase(base.ServerTestCase):
         self.patch(image['id'], [
             {'op': 'replace', 'path': '/container_format', 'value': 'ovf'}],
             expected=403)
-        self.assertEqual('qcow2', self.show(image['id'])['disk_format'])
+        self.assertEqual('ami', self.show(image['id'])['disk_format'])
 
     def test_patch_to_public_needs_admin(self):
         image = self.create(headers=OWNER_USER)
@@ -655,7 +655,7 @@ class ImagesTestCase(base.ServerTestCase):
         properties = schema['properties']
         self.assertTrue(BASE_KEYS <= set(properties))
         self.assertEqual([None, 'ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk',
-                          'raw', 'qcow2', 'vdi', 'iso', 'ploop'],
+                          'raw', 'qcow2', 'vdi', 'iso', 'ploop', 'gpt'],
                          properties['disk_format']['enum'])
         self.assertIn('compressed', properties['container_format']['enum'])
         self.assertTrue(properties['status']['readOnly'])

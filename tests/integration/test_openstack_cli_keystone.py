@@ -38,7 +38,7 @@ class OpenStackCLIPasswordAuthTestCase(keystone_base.KeystoneServerTestCase):
         # create --private as demo: owned by demo's project
         created = self.openstack(
             'demo', 'image', 'create', '--private', '--file', source,
-            '--disk-format', 'qcow2', '--container-format', 'bare',
+            '--disk-format', 'raw', '--container-format', 'bare',
             'demo-cirros', expect_json=True)
         image_id = created['id']
         self.assertEqual(('active', 'private', demo_project),
