@@ -42,6 +42,14 @@ inspection_opts = [
                     'stored. A small qcow2 can declare a disk of many '
                     'petabytes that compute hosts would then try to create '
                     'or convert. 0 means no limit. Default 16 TiB.'),
+    cfg.BoolOpt('gpt_safety_checks_nonfatal', default=True,
+                help='Log, rather than refuse, data detected as a whole '
+                     'disk with an MBR/GPT partition table whose partition '
+                     'entries fail the inspector\'s sanity check. Such a '
+                     'table names no other file, so the check guards '
+                     'against nothing a hypervisor would act on, while '
+                     'real disks (and raw data that happens to end its '
+                     'first sector with 55 AA) often fail it.'),
 ]
 
 # The inspectors see the data in slices this small, so that a region one
@@ -79,6 +87,7 @@ class FormatRules:
         self.vmdk_allowed_types = frozenset(
             name.lower() for name in options.vmdk_allowed_types)
         self.virtual_size_cap = options.virtual_size_cap
+        self.gpt_checks_nonfatal = options.gpt_safety_checks_nonfatal
 
     def inspector(self, disk_format):
         return ImageInspector(disk_format, self)
@@ -235,6 +244,11 @@ class ImageInspector:
             inspector.safety_check()
         except format_inspector.SafetyCheckFailed as e:
             names = sorted(e.failures)
+            if self.format == 'gpt' and self.rules.gpt_checks_nonfatal:
+                LOG.warning('Accepting %s data that fails the checks %s '
+                            '(gpt_safety_checks_nonfatal): %s', self.format,
+                            ', '.join(names), e.failures)
+                return
             raise refusal(', '.join(names), '; '.join(
                 '%s data: %s' % (self.format, e.failures[name])
                 for name in names))

@@ -235,3 +235,23 @@ class TestReaderInspection(InspectionTestCase):
         self.drain(reader)
         reader.finish()
         self.assertIsNone(reader.virtual_size)
+
+
+class TestPartitionTableChecks(InspectionTestCase):
+    """Whole-disk data with a malformed MBR partition entry."""
+
+    @staticmethod
+    def bad_mbr_disk():
+        data = bytearray(MiB)
+        # A partition entry whose boot flag is neither 0x00 nor 0x80.
+        data[446] = 0x01
+        data[446 + 4] = 0x83
+        data[510:512] = b'\x55\xaa'
+        return bytes(data)
+
+    def test_bad_partition_entry_declared_raw_is_accepted_by_default(self):
+        self.assertEqual(('gpt', MiB), inspect(self.bad_mbr_disk(), 'raw'))
+
+    def test_bad_partition_entry_is_refused_when_gpt_checks_are_fatal(self):
+        rules = make_rules(gpt_safety_checks_nonfatal=False)
+        self.assertRefused('mbr', self.bad_mbr_disk(), 'raw', rules=rules)
