@@ -63,6 +63,17 @@ class Store:
         asks each in turn."""
         return location.scheme in self.schemes
 
+    def manages(self, location):
+        """Whether ``location`` (a URI or parsed Location) names data in
+        the space this store writes image data to (its data directories,
+        container, bucket or pool), whether or not data is there now.
+
+        Such a location belongs to the image the store wrote it for: one
+        handed in through the API would let an image read, and on delete
+        remove, another image's data. A store that writes nothing manages
+        nothing."""
+        return False
+
     def add(self, image_id, reader, size):
         """Store data read from ``reader.read(n)`` until it returns b''.
 

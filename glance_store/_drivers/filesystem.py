@@ -171,6 +171,47 @@ class Store(driver.Store):
             return False
         return True
 
+    def manages(self, location):
+        """A file location whose path lies in a data directory: as written
+        (``..`` and ``//`` folded), with every symlink resolved, or through
+        another mount of the same directory (a bind mount: same device and
+        inode)."""
+        try:
+            path = location_mod.file_path(self.parse(location))
+        except exceptions.StoreError:
+            return False
+        path = '/' + path.lstrip('/')
+        candidates = (os.path.normpath(path), os.path.realpath(path))
+        for datadir in self.datadirs:
+            for root in (datadir.path, datadir.real):
+                if any(_is_within(candidate, root)
+                       for candidate in candidates):
+                    return True
+        return self._reaches_datadir(candidates[1])
+
+    def _reaches_datadir(self, path):
+        """Whether ``path`` or one of its parents is a data directory seen
+        through another name (same device and inode)."""
+        datadirs = set()
+        for datadir in self.datadirs:
+            try:
+                st = os.stat(datadir.real)
+            except OSError:
+                continue
+            datadirs.add((st.st_dev, st.st_ino))
+        while True:
+            try:
+                st = os.stat(path)
+            except OSError:
+                pass
+            else:
+                if (st.st_dev, st.st_ino) in datadirs:
+                    return True
+            parent = os.path.dirname(path)
+            if parent == path:
+                return False
+            path = parent
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):
@@ -428,6 +469,12 @@ def _o_tmpfile_works(directory):
         os.close(fd)
     os.unlink(probe)
     return True
+
+
+def _is_within(path, root):
+    """Whether the normalized ``path`` is ``root`` or below it."""
+    root = root.rstrip('/') or '/'
+    return path == root or path.startswith(root.rstrip('/') + '/')
 
 
 def _fsync_dir(path):

@@ -221,6 +221,15 @@ class Store(driver.Store):
         return (rbd_location.fsid is None or self._fsid is None
                 or rbd_location.fsid == self._fsid)
 
+    def manages(self, location):
+        """An rbd location in the store's pool, whatever cluster id it
+        names (the short form ``rbd://IMAGE`` means the store's pool)."""
+        try:
+            _, rbd_location = self._locate(location)
+        except exceptions.StoreError:
+            return False
+        return rbd_location.pool == self.pool
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):

@@ -185,6 +185,14 @@ class Store(driver.Store):
             return False
         return endpoint.rstrip('/') == self.endpoint.rstrip('/')
 
+    def manages(self, location):
+        """An s3 location in the store's bucket, on any endpoint (one
+        service is reachable under several host names)."""
+        try:
+            return self._location(location).bucket == self.bucket
+        except exceptions.StoreError:
+            return False
+
     # -- clients and errors ------------------------------------------------
 
     def _client(self, location):

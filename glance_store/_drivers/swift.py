@@ -306,6 +306,26 @@ class Store(driver.Store):
             return False
         return True
 
+    def manages(self, location):
+        """Any ``swift+config`` location (its reference is one of the
+        store's own accounts), and a location in any account whose
+        container is the store's container or one named after it
+        (``<container>_<prefix>`` of swift_store_multiple_containers_seed,
+        ``<container>_segments``); a location the driver cannot parse is
+        unreadable, not managed."""
+        try:
+            location = self.parse(location)
+        except exceptions.StoreError:
+            return False
+        if location.scheme == 'swift+config':
+            return True
+        try:
+            container = self._location(location).container
+        except exceptions.StoreError:
+            return False
+        return (container == self.container or
+                container.startswith(self.container + '_'))
+
     # -- connections -------------------------------------------------------
 
     def _connect(self, account, retries=0):

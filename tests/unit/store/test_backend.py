@@ -153,6 +153,17 @@ class MultiStoreConfigTest(testtools.TestCase):
         self.assertRaises(exceptions.Forbidden, self.stores.get,
                           'file:///etc/passwd')
 
+    def test_manages_asks_every_backend(self):
+        fast = self.stores.add('one', io.BytesIO(b'1'), 1)
+        cheap = self.stores.add('two', io.BytesIO(b'2'), 1, store='cheap')
+        self.assertTrue(self.stores.manages(fast.location))
+        self.assertTrue(self.stores.manages(cheap.location))
+        self.assertTrue(self.stores.manages(
+            'file://' + os.path.join(self.cheap, 'not-yet-there')))
+        for uri in ('file:///etc/passwd', 'http://example.com/image',
+                    'no scheme at all', ''):
+            self.assertFalse(self.stores.manages(uri), uri)
+
     def test_missing_default_backend_is_a_configuration_error(self):
         self.conf.clear_override('default_backend', group='glance_store')
         self.conf.set_override('default_backend', None, group='glance_store')

@@ -43,6 +43,10 @@ class FileStoreContractTest(conformance.FullStoreContract,
     def stored_objects(self, store=None):
         return listing(store or self.store)
 
+    def outside_uri(self):
+        other = self.useFixture(fixtures.TempDir()).path
+        return 'file://' + os.path.join(other, 'image')
+
     def make_full_store(self):
         mount = self.useFixture(helpers.Tmpfs(self, size='2m'))
         return file_store(mount.path)
@@ -215,6 +219,75 @@ class FileStoreLocationSafetyTest(testtools.TestCase):
         self.assertTrue(self.store.owns(location.parse(self.image.location)))
         self.assertFalse(self.store.owns(
             location.parse('file://' + self.outside)))
+
+
+class FileStoreManagesTest(testtools.TestCase):
+    """Every spelling of a path into a data directory is managed."""
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.useFixture(fixtures.TempDir()).path
+        self.datadirs = [os.path.join(self.root, name)
+                         for name in ('images', 'more')]
+        self.store = file_store(datadirs=self.datadirs)
+        self.outside = os.path.join(self.root, 'outside')
+        os.mkdir(self.outside)
+        self.image = os.path.join(self.datadirs[0], 'image-a')
+        with open(self.image, 'wb') as f:
+            f.write(b'data of image a')
+
+    def test_paths_into_any_data_directory_are_managed(self):
+        spellings = [
+            self.image,
+            os.path.join(self.datadirs[1], 'image-b'),
+            self.datadirs[0],
+            self.datadirs[0] + '/',
+            os.path.join(self.datadirs[0], 'sub', 'deeper'),
+            os.path.join(self.datadirs[0], '.hidden.tmp'),
+            os.path.join(self.outside, '..', 'images', 'image-a'),
+            '/' + self.image,
+            self.image.replace('/images/', '//images//'),
+            self.image.replace('/images/', '/./images/./'),
+        ]
+        for path in spellings:
+            self.assertTrue(self.store.manages('file://' + path), path)
+        self.assertTrue(self.store.manages('file://localhost' + self.image))
+
+    def test_percent_encoded_paths_are_managed(self):
+        encoded = self.image.replace('/images/', '/%69mages/').replace(
+            'image-a', 'image%2Da')
+        self.assertTrue(self.store.manages('file://' + encoded))
+        dotted = os.path.join(self.outside, '%2E%2E', 'images', 'image-a')
+        self.assertTrue(self.store.manages('file://' + dotted))
+
+    def test_symlinks_into_a_data_directory_are_managed(self):
+        to_file = os.path.join(self.outside, 'link-to-image')
+        os.symlink(self.image, to_file)
+        to_dir = os.path.join(self.outside, 'link-to-dir')
+        os.symlink(self.datadirs[0], to_dir)
+        self.assertTrue(self.store.manages('file://' + to_file))
+        self.assertTrue(self.store.manages(
+            'file://' + os.path.join(to_dir, 'image-a')))
+
+    def test_data_directory_reached_through_a_symlinked_parent(self):
+        alias = os.path.join(self.root, 'alias-of-root')
+        os.symlink(self.root, alias)
+        self.assertTrue(self.store.manages(
+            'file://' + os.path.join(alias, 'images', 'image-a')))
+
+    def test_paths_outside_every_data_directory_are_not_managed(self):
+        outside_file = os.path.join(self.outside, 'image-a')
+        with open(outside_file, 'wb') as f:
+            f.write(b'an administrator\'s own file')
+        for path in (outside_file, self.root,
+                     self.datadirs[0] + '-sibling/image-a',
+                     os.path.join(self.outside, 'missing')):
+            self.assertFalse(self.store.manages('file://' + path), path)
+
+    def test_unreadable_or_foreign_locations_are_not_managed(self):
+        for uri in ('file://otherhost' + self.image, 'http://h' + self.image,
+                    'file:relative/path'):
+            self.assertFalse(self.store.manages(uri), uri)
 
 
 class FileStoreDatadirsTest(testtools.TestCase):
