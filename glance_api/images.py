@@ -17,6 +17,7 @@ from glance_api import policy as policy_module
 from glance_api import property_protections
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
+from glance_store import location as store_location
 
 LOG = logging.getLogger(__name__)
 
@@ -352,8 +353,8 @@ class ImageService:
         check_quotas(self.conf, properties, new['tags'],
                      new.get('locations') or ())
         if new.pop('_locations_changed', False):
-            from_state = self._location_values(image, new, values) or \
-                from_state
+            from_state = self._location_values(
+                context, image, new, values) or from_state
         if properties != (stored.get('properties') or {}):
             values['properties'] = properties
         tags_changed = new['tags'] != image.get('tags', [])
@@ -371,10 +372,10 @@ class ImageService:
             self.notifier.image(context, 'image.update', stored)
         return self.readable(context, stored)
 
-    def _location_values(self, image, new, values):
-        """Values for a change of locations, each new one checked in its
-        store; adding the first location of a queued image makes it active
-        with the size the store reports."""
+    def _location_values(self, context, image, new, values):
+        """Values for a change of locations, each new one checked
+        (:meth:`check_new_location`); adding the first location of a queued
+        image makes it active with the size the store reports."""
         if image['status'] not in LOCATION_STATUSES:
             raise exception.Conflict(
                 reason='Cannot change locations of an image in status %s'
@@ -383,7 +384,8 @@ class ImageService:
         size = image.get('size')
         for location in new['locations']:
             if location['url'] not in known:
-                size = self.check_location(location['url'])
+                size = self.check_new_location(context, location['url'],
+                                               image['id'])
         values['locations'] = [
             {'url': loc['url'],
              'metadata': self.location_metadata(loc['url'],
@@ -405,6 +407,33 @@ class ImageService:
             metadata['store'] = store
         return metadata
 
+    def check_new_location(self, context, url, image_id=None):
+        """Check a location handed in through the API for ``image_id``;
+        return the size of its data.
+
+        A location names data of its own, never data a store keeps for an
+        image (400: it would let this image read, and on delete remove,
+        another's data; even administrators), but for the place a store
+        keeps ``image_id``'s own data (a copy made there). ``file://``
+        reads the server's disk: administrators only (403). A URL another image
+        already records is refused by the registry when it is written.
+        """
+        try:
+            location = store_location.parse(url)
+        except store_exceptions.StoreError as e:
+            raise exception.InvalidRequest(
+                reason='the location %s is not usable: %s'
+                % (store_location.redact(url), e))
+        if location.scheme == 'file' and not context.is_admin:
+            raise exception.Forbidden(
+                'Only administrators may give a file:// location.')
+        if self.stores.manages(location.uri, image_id):
+            raise exception.InvalidRequest(
+                reason='the location %s points into the data a store of '
+                       'this service keeps for images; a location must '
+                       'name data of its own' % location.safe_uri)
+        return self.check_location(url)
+
     def check_location(self, url):
         """The size of the data at ``url``: 400 unless a known store can
         read it."""
@@ -422,8 +451,11 @@ class ImageService:
         """Delete an image: its data now, or, with ``delayed_delete``, by
         the scrubber later (status ``pending_delete``, data kept).
 
-        Data goes first: if a store fails the image stays listed and the
-        delete can be retried, instead of leaving data no record points to.
+        The record goes first: the registry deletes it and, in the same
+        transaction, says which locations another image still records;
+        only the others' data is deleted. A crash or a store failure after
+        that leaves data no record points to (logged), never an image
+        without its data.
         """
         image = self.get(context, image_id)
         self.policy.enforce(context, 'delete_image', image)
@@ -436,17 +468,18 @@ class ImageService:
             status = 'pending_delete'
         else:
             status = 'deleted'
-            for location in image.get('locations') or []:
-                self.delete_data(location['url'], image_id)
         self.registry.image_update(context, image_id=image_id,
                                    values={'status': status})
         deleted = self.registry.image_destroy(context, image_id=image_id)
+        if status == 'deleted':
+            self.delete_unreferenced_data(deleted['locations'], image_id)
         self.notifier.image(context, 'image.delete', deleted)
 
     def delete_from_store(self, context, store_id, image_id):
-        """Remove one store's copy of an image: its data, then its
-        location. The last location of an image is never removed this way
-        (delete the image instead)."""
+        """Remove one store's copy of an image: its location, then its
+        data unless another image still records it (as :meth:`delete`).
+        The last location of an image is never removed this way (delete
+        the image instead)."""
         image = self.get(context, image_id)
         self.policy.enforce(context, 'delete_image_from_store', image)
         check_can_modify(context, image)
@@ -468,19 +501,37 @@ class ImageService:
             raise exception.Conflict(
                 'Store %s holds the only copy of image %s; delete the image '
                 'instead.' % (store_id, image_id))
-        for location in doomed:
-            self.delete_data(location['url'], image_id)
-        self.registry.image_update(
+        updated = self.registry.image_update(
             context, image_id=image_id, from_state='active',
             values={'locations': [
                 {'url': loc['url'], 'metadata': loc.get('metadata') or {},
                  'status': loc.get('status', 'active')} for loc in kept]})
+        self.delete_unreferenced_data(updated.get('removed_locations') or [],
+                                      image_id)
 
     def store_of_location(self, location):
         """The store id a location records, else the store that reads its
         URL (locations added before stores were recorded)."""
         return ((location.get('metadata') or {}).get('store') or
                 self.stores.store_of(location['url']))
+
+    def delete_unreferenced_data(self, locations, image_id):
+        """Delete the data of the removed ``locations`` that no other image
+        records (``referenced_elsewhere``, decided by the registry when it
+        removed them). The records are gone already: a failure leaves data
+        behind and is logged, not raised."""
+        for location in locations:
+            safe_url = store_location.redact(location['url'])
+            if location.get('referenced_elsewhere'):
+                LOG.warning('Kept the data of image %s at %s: another image '
+                            'records that location', image_id, safe_url)
+                continue
+            try:
+                self.delete_data(location['url'], image_id)
+            except store_exceptions.StoreError as e:
+                LOG.error('Could not delete the data of image %s at %s; it '
+                          'is left without a record: %s', image_id,
+                          safe_url, e)
 
     def delete_data(self, url, image_id):
         try:

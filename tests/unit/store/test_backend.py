@@ -149,9 +149,10 @@ class MultiStoreConfigTest(testtools.TestCase):
         self.assertRaises(exceptions.UnknownStore, self.stores.get_store,
                           'file')
 
-    def test_file_location_outside_every_backend_is_forbidden(self):
-        self.assertRaises(exceptions.Forbidden, self.stores.get,
+    def test_file_outside_every_backend_is_never_deleted(self):
+        self.assertRaises(exceptions.Forbidden, self.stores.delete,
                           'file:///etc/passwd')
+        self.assertTrue(os.path.exists('/etc/passwd'))
 
     def test_manages_asks_every_backend(self):
         fast = self.stores.add('one', io.BytesIO(b'1'), 1)

@@ -156,7 +156,9 @@ class FileStoreWriteTest(testtools.TestCase):
 
 
 class FileStoreLocationSafetyTest(testtools.TestCase):
-    """Locations outside the data directories are refused."""
+    """Odd paths into the data directories are refused; files wholly
+    outside them may be read (an administrator's location) but are never
+    deleted."""
 
     def setUp(self):
         super().setUp()
@@ -168,22 +170,30 @@ class FileStoreLocationSafetyTest(testtools.TestCase):
         self.store = file_store(self.datadir)
         self.image = self.store.add('img', io.BytesIO(b'image'), 5)
 
-    def assertRefused(self, uri):
-        for call in (self.store.get, self.store.get_size, self.store.delete):
+    def assertRefused(self, uri, calls=None):
+        for call in calls or (self.store.get, self.store.get_size,
+                              self.store.delete):
             error = self.assertRaises(exceptions.Forbidden, call, uri)
             self.assertEqual(403, error.http_status)
             self.assertIn('outside the data directories', str(error))
         self.assertTrue(os.path.exists(self.outside))
 
-    def test_absolute_path_outside_the_datadir_is_refused(self):
-        self.assertRefused('file://' + self.outside)
-        self.assertRefused('file:///etc/passwd')
+    def assertReadableButNeverDeleted(self, uri):
+        self.assertEqual(12, self.store.get_size(uri))
+        self.assertEqual(b'not an image', b''.join(self.store.get(uri)[0]))
+        self.assertRefused(uri, calls=(self.store.delete,))
 
-    def test_dot_dot_traversal_is_refused(self):
-        self.assertRefused('file://%s/../secret' % self.datadir)
+    def test_file_outside_the_datadir_is_read_but_never_deleted(self):
+        self.assertReadableButNeverDeleted('file://' + self.outside)
+        self.assertRefused('file:///etc/passwd', calls=(self.store.delete,))
 
-    def test_percent_encoded_traversal_is_refused(self):
-        self.assertRefused('file://%s/%%2e%%2e/secret' % self.datadir)
+    def test_dot_dot_traversal_out_of_the_datadir_is_outside(self):
+        self.assertReadableButNeverDeleted('file://%s/../secret'
+                                           % self.datadir)
+
+    def test_percent_encoded_traversal_is_outside(self):
+        self.assertReadableButNeverDeleted('file://%s/%%2e%%2e/secret'
+                                           % self.datadir)
 
     def test_symlink_escaping_the_datadir_is_refused(self):
         os.symlink(self.outside, os.path.join(self.datadir, 'link'))
@@ -203,6 +213,10 @@ class FileStoreLocationSafetyTest(testtools.TestCase):
     def test_file_location_with_a_host_is_a_bad_uri(self):
         self.assertRaises(exceptions.BadStoreUri, self.store.get,
                           'file://otherhost%s/img' % self.datadir)
+
+    def test_outside_special_files_are_not_images(self):
+        self.assertRaises(exceptions.NotFound, self.store.get_size,
+                          'file:///dev/null')
 
     def test_localhost_and_dot_segments_inside_the_datadir_are_fine(self):
         iterator, size = self.store.get(
@@ -283,6 +297,19 @@ class FileStoreManagesTest(testtools.TestCase):
                      self.datadirs[0] + '-sibling/image-a',
                      os.path.join(self.outside, 'missing')):
             self.assertFalse(self.store.manages('file://' + path), path)
+
+    def test_the_images_own_file_is_not_managed_for_that_image(self):
+        uri = 'file://' + self.image
+        self.assertFalse(self.store.manages(uri, image_id='image-a'))
+        self.assertFalse(self.store.manages(
+            'file://' + os.path.join(self.datadirs[1], 'image-a'),
+            image_id='image-a'))
+        self.assertTrue(self.store.manages(uri, image_id='image-b'))
+        # A symlink named after the image but pointing at another's data.
+        os.symlink(self.image, os.path.join(self.datadirs[1], 'image-b'))
+        self.assertTrue(self.store.manages(
+            'file://' + os.path.join(self.datadirs[1], 'image-b'),
+            image_id='image-b'))
 
     def test_unreadable_or_foreign_locations_are_not_managed(self):
         for uri in ('file://otherhost' + self.image, 'http://h' + self.image,
