@@ -45,8 +45,8 @@ class DataServerMixin:
     def api_config(cls):
         config = super().api_config()
         config.setdefault('import_filtering_opts', {}).update({
-            'allowed_hosts': '127.0.0.1',
-            'allowed_ports': str(cls.data_server.server.server_port)})
+            'allowed_hosts': '[127.0.0.1]',
+            'allowed_ports': '[%d]' % cls.data_server.server.server_port})
         return config
 
     def served_url(self, data):
