@@ -451,11 +451,11 @@ class ImageService:
         """Delete an image: its data now, or, with ``delayed_delete``, by
         the scrubber later (status ``pending_delete``, data kept).
 
-        The record goes first: the registry deletes it and, in the same
-        transaction, says which locations another image still records;
-        only the others' data is deleted. A crash or a store failure after
-        that leaves data no record points to (logged), never an image
-        without its data.
+        Data another image also records (rows from before one URL could
+        belong to one image only) is kept; the registry says which. Data
+        goes first: if a store fails (or the data is in use, e.g. an RBD
+        clone) the image stays listed and the delete can be retried,
+        instead of leaving data no record points to.
         """
         image = self.get(context, image_id)
         self.policy.enforce(context, 'delete_image', image)
@@ -468,16 +468,16 @@ class ImageService:
             status = 'pending_delete'
         else:
             status = 'deleted'
+            self.delete_unreferenced_data(context, image_id,
+                                          image.get('locations') or [])
         self.registry.image_update(context, image_id=image_id,
                                    values={'status': status})
         deleted = self.registry.image_destroy(context, image_id=image_id)
-        if status == 'deleted':
-            self.delete_unreferenced_data(deleted['locations'], image_id)
         self.notifier.image(context, 'image.delete', deleted)
 
     def delete_from_store(self, context, store_id, image_id):
-        """Remove one store's copy of an image: its location, then its
-        data unless another image still records it (as :meth:`delete`).
+        """Remove one store's copy of an image: its data (unless another
+        image also records it, as in :meth:`delete`), then its location.
         The last location of an image is never removed this way (delete
         the image instead)."""
         image = self.get(context, image_id)
@@ -501,13 +501,12 @@ class ImageService:
             raise exception.Conflict(
                 'Store %s holds the only copy of image %s; delete the image '
                 'instead.' % (store_id, image_id))
-        updated = self.registry.image_update(
+        self.delete_unreferenced_data(context, image_id, doomed)
+        self.registry.image_update(
             context, image_id=image_id, from_state='active',
             values={'locations': [
                 {'url': loc['url'], 'metadata': loc.get('metadata') or {},
                  'status': loc.get('status', 'active')} for loc in kept]})
-        self.delete_unreferenced_data(updated.get('removed_locations') or [],
-                                      image_id)
 
     def store_of_location(self, location):
         """The store id a location records, else the store that reads its
@@ -515,23 +514,20 @@ class ImageService:
         return ((location.get('metadata') or {}).get('store') or
                 self.stores.store_of(location['url']))
 
-    def delete_unreferenced_data(self, locations, image_id):
-        """Delete the data of the removed ``locations`` that no other image
-        records (``referenced_elsewhere``, decided by the registry when it
-        removed them). The records are gone already: a failure leaves data
-        behind and is logged, not raised."""
+    def delete_unreferenced_data(self, context, image_id, locations):
+        """Delete the data of ``locations`` of the image, but for the URLs
+        another image also records (the registry decides; see
+        image_location_referenced_elsewhere for why the answer holds until
+        the records go)."""
+        shared = set(self.registry.image_location_referenced_elsewhere(
+            context, image_id=image_id))
         for location in locations:
-            safe_url = store_location.redact(location['url'])
-            if location.get('referenced_elsewhere'):
+            if location['url'] in shared:
                 LOG.warning('Kept the data of image %s at %s: another image '
-                            'records that location', image_id, safe_url)
+                            'records that location', image_id,
+                            store_location.redact(location['url']))
                 continue
-            try:
-                self.delete_data(location['url'], image_id)
-            except store_exceptions.StoreError as e:
-                LOG.error('Could not delete the data of image %s at %s; it '
-                          'is left without a record: %s', image_id,
-                          safe_url, e)
+            self.delete_data(location['url'], image_id)
 
     def delete_data(self, url, image_id):
         try:

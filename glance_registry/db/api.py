@@ -429,7 +429,7 @@ def _with_sharing(session, image_id, locations):
 def _set_locations(session, image_id, locations, now, deleted_status):
     """Make ``locations`` the image's locations, keeping rows matched by
     id or url and soft-deleting the rest; refuses a URL another image
-    records. Returns the removed locations (see :func:`_with_sharing`)."""
+    records."""
     urls = [loc['url'] for loc in locations
             if isinstance(loc, dict) and isinstance(loc.get('url'), str)]
     if len(set(urls)) != len(urls):
@@ -456,17 +456,14 @@ def _set_locations(session, image_id, locations, now, deleted_status):
             kept.add(row.id)
         else:
             added.append(_new_location(image_id, location, now))
-    removed = []
     for row in current:
         if row.id not in kept:
             _soft_delete_location(row, deleted_status, now)
-            removed.append(_location_to_dict(row))
     # Claims given up are released before new ones are taken.
     session.flush()
     session.add_all(added)
     with _claiming():
         session.flush()
-    return _with_sharing(session, image_id, removed)
 
 
 def _image_create(context, session, values):
@@ -709,17 +706,12 @@ def _image_update(context, session, image_id, values, purge_props=False,
                         now)
     if tags is not None:
         _set_tags(session, image_id, tags, now)
-    removed = None
     if locations is not None:
-        removed = _set_locations(session, image_id, locations, now,
-                                 'deleted')
+        _set_locations(session, image_id, locations, now, 'deleted')
     session.expire_all()
     image = session.scalars(sa.select(Image).where(Image.id == image_id)
                             .execution_options(populate_existing=True)).one()
-    result = _image_dict(session, image)
-    if removed is not None:
-        result['removed_locations'] = removed
-    return result
+    return _image_dict(session, image)
 
 
 @write_operation
@@ -770,6 +762,22 @@ def image_destroy(context, image_id):
     ``referenced_elsewhere`` (then the caller must not delete it)."""
     with engine.writer() as session:
         return _image_destroy(context, session, image_id)
+
+
+@read_operation
+def image_location_referenced_elsewhere(context, image_id):
+    """URLs of the image's locations that another image also records (see
+    :func:`_urls_held_elsewhere`): their data must outlive this image.
+
+    glance-api asks before it deletes data, then removes the record. The
+    answer holds until then: the image's own locations keep their claim on
+    these URLs, so no other image can start recording them meanwhile."""
+    with engine.reader() as session:
+        _image_get(context, session, image_id)
+        urls = session.scalars(sa.select(ImageLocation.value).where(
+            ImageLocation.image_id == image_id,
+            ImageLocation.deleted == sa.false()))
+        return sorted(_urls_held_elsewhere(session, image_id, urls))
 
 
 @read_operation

@@ -291,13 +291,14 @@ class LocationClaimTests(ChildTestCase):
                                            status='pending_delete')
         self.assertFalse(second['referenced_elsewhere'])
 
-    def test_update_reports_the_locations_it_removed(self):
+    def test_referenced_elsewhere_lists_the_urls_another_image_records(
+            self):
+        self.assertEqual([], api.image_location_referenced_elsewhere(
+            P1, self.image_id))
         self.legacy_twin(self.other_id, self.URL)
         api.image_location_add(P1, self.image_id, {'url': 'file:///own'})
-        updated = api.image_update(P1, self.image_id, {'locations': []})
-        self.assertEqual([], updated['locations'])
-        self.assertEqual({self.URL: True, 'file:///own': False}, {
-            loc['url']: loc['referenced_elsewhere']
-            for loc in updated['removed_locations']})
-        self.assertNotIn('removed_locations',
-                         api.image_update(P1, self.image_id, {'name': 'x'}))
+        self.assertEqual([self.URL], api.image_location_referenced_elsewhere(
+            P1, self.image_id))
+        self.assertRaises(exception.ImageNotFound,
+                          api.image_location_referenced_elsewhere, P3,
+                          self.image_id)
