@@ -518,16 +518,21 @@ class ImageService:
         """Delete the data of ``locations`` of the image, but for the URLs
         another image also records (the registry decides; see
         image_location_referenced_elsewhere for why the answer holds until
-        the records go)."""
+        the records go) and data outside the stores' own space (an
+        administrator's file, a web server), which is never ours to
+        delete."""
         shared = set(self.registry.image_location_referenced_elsewhere(
             context, image_id=image_id))
         for location in locations:
+            safe_url = store_location.redact(location['url'])
             if location['url'] in shared:
                 LOG.warning('Kept the data of image %s at %s: another image '
-                            'records that location', image_id,
-                            store_location.redact(location['url']))
-                continue
-            self.delete_data(location['url'], image_id)
+                            'records that location', image_id, safe_url)
+            elif not self.stores.manages(location['url']):
+                LOG.info('Kept the data of image %s at %s: it lies outside '
+                         'the stores', image_id, safe_url)
+            else:
+                self.delete_data(location['url'], image_id)
 
     def delete_data(self, url, image_id):
         try:
