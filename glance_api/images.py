@@ -18,6 +18,7 @@ from glance_api import property_protections
 from glance_api import url_filter
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
+from glance_store import location as store_location
 
 LOG = logging.getLogger(__name__)
 
@@ -375,8 +376,8 @@ class ImageService:
         check_quotas(self.conf, properties, new['tags'],
                      new.get('locations') or ())
         if new.pop('_locations_changed', False):
-            from_state = self._location_values(image, new, values) or \
-                from_state
+            from_state = self._location_values(
+                context, image, new, values) or from_state
         if properties != (stored.get('properties') or {}):
             values['properties'] = properties
         tags_changed = new['tags'] != image.get('tags', [])
@@ -394,10 +395,10 @@ class ImageService:
             self.notifier.image(context, 'image.update', stored)
         return self.readable(context, stored)
 
-    def _location_values(self, image, new, values):
-        """Values for a change of locations, each new one checked in its
-        store; adding the first location of a queued image makes it active
-        with the size the store reports."""
+    def _location_values(self, context, image, new, values):
+        """Values for a change of locations, each new one checked
+        (:meth:`check_new_location`); adding the first location of a queued
+        image makes it active with the size the store reports."""
         if image['status'] not in LOCATION_STATUSES:
             raise exception.Conflict(
                 reason='Cannot change locations of an image in status %s'
@@ -406,7 +407,8 @@ class ImageService:
         size = image.get('size')
         for location in new['locations']:
             if location['url'] not in known:
-                size = self.check_location(location['url'])
+                size = self.check_new_location(context, location['url'],
+                                               image['id'])
         values['locations'] = [
             {'url': loc['url'],
              'metadata': self.location_metadata(loc['url'],
@@ -428,6 +430,33 @@ class ImageService:
             metadata['store'] = store
         return metadata
 
+    def check_new_location(self, context, url, image_id=None):
+        """Check a location handed in through the API for ``image_id``;
+        return the size of its data.
+
+        A location names data of its own, never data a store keeps for an
+        image (400: it would let this image read, and on delete remove,
+        another's data; even administrators), but for the place a store
+        keeps ``image_id``'s own data (a copy made there). ``file://``
+        reads the server's disk: administrators only (403). A URL another image
+        already records is refused by the registry when it is written.
+        """
+        try:
+            location = store_location.parse(url)
+        except store_exceptions.StoreError as e:
+            raise exception.InvalidRequest(
+                reason='the location %s is not usable: %s'
+                % (store_location.redact(url), e))
+        if location.scheme == 'file' and not context.is_admin:
+            raise exception.Forbidden(
+                'Only administrators may give a file:// location.')
+        if self.stores.manages(location.uri, image_id):
+            raise exception.InvalidRequest(
+                reason='the location %s points into the data a store of '
+                       'this service keeps for images; a location must '
+                       'name data of its own' % location.safe_uri)
+        return self.check_location(url)
+
     def check_location(self, url):
         """The size of the data at ``url``: 400 unless a known store can
         read it (URLRefused when the url filter refuses it; one message for
@@ -444,8 +473,11 @@ class ImageService:
         """Delete an image: its data now, or, with ``delayed_delete``, by
         the scrubber later (status ``pending_delete``, data kept).
 
-        Data goes first: if a store fails the image stays listed and the
-        delete can be retried, instead of leaving data no record points to.
+        Data another image also records (rows from before one URL could
+        belong to one image only) is kept; the registry says which. Data
+        goes first: if a store fails (or the data is in use, e.g. an RBD
+        clone) the image stays listed and the delete can be retried,
+        instead of leaving data no record points to.
         """
         image = self.get(context, image_id)
         self.policy.enforce(context, 'delete_image', image)
@@ -458,17 +490,18 @@ class ImageService:
             status = 'pending_delete'
         else:
             status = 'deleted'
-            for location in image.get('locations') or []:
-                self.delete_data(location['url'], image_id)
+            self.delete_unreferenced_data(context, image_id,
+                                          image.get('locations') or [])
         self.registry.image_update(context, image_id=image_id,
                                    values={'status': status})
         deleted = self.registry.image_destroy(context, image_id=image_id)
         self.notifier.image(context, 'image.delete', deleted)
 
     def delete_from_store(self, context, store_id, image_id):
-        """Remove one store's copy of an image: its data, then its
-        location. The last location of an image is never removed this way
-        (delete the image instead)."""
+        """Remove one store's copy of an image: its data (unless another
+        image also records it, as in :meth:`delete`), then its location.
+        The last location of an image is never removed this way (delete
+        the image instead)."""
         image = self.get(context, image_id)
         self.policy.enforce(context, 'delete_image_from_store', image)
         check_can_modify(context, image)
@@ -490,8 +523,7 @@ class ImageService:
             raise exception.Conflict(
                 'Store %s holds the only copy of image %s; delete the image '
                 'instead.' % (store_id, image_id))
-        for location in doomed:
-            self.delete_data(location['url'], image_id)
+        self.delete_unreferenced_data(context, image_id, doomed)
         self.registry.image_update(
             context, image_id=image_id, from_state='active',
             values={'locations': [
@@ -503,6 +535,26 @@ class ImageService:
         URL (locations added before stores were recorded)."""
         return ((location.get('metadata') or {}).get('store') or
                 self.stores.store_of(location['url']))
+
+    def delete_unreferenced_data(self, context, image_id, locations):
+        """Delete the data of ``locations`` of the image, but for the URLs
+        another image also records (the registry decides; see
+        image_location_referenced_elsewhere for why the answer holds until
+        the records go) and data outside the stores' own space (an
+        administrator's file, a web server), which is never ours to
+        delete."""
+        shared = set(self.registry.image_location_referenced_elsewhere(
+            context, image_id=image_id))
+        for location in locations:
+            safe_url = store_location.redact(location['url'])
+            if location['url'] in shared:
+                LOG.warning('Kept the data of image %s at %s: another image '
+                            'records that location', image_id, safe_url)
+            elif not self.stores.manages(location['url']):
+                LOG.info('Kept the data of image %s at %s: it lies outside '
+                         'the stores', image_id, safe_url)
+            else:
+                self.delete_data(location['url'], image_id)
 
     def delete_data(self, url, image_id):
         try:

@@ -121,7 +121,7 @@ class LocationService:
                                        self.conf.hashing_algorithm)
         image_module.check_quotas(self.conf, image.get('properties') or {},
                                   image.get('tags') or [], [url])
-        size = self.images.check_location(url)
+        size = self.images.check_new_location(context, url, image_id)
         values = dict(hashes, status='active', size=size, locations=[
             {'url': url, 'metadata': self._metadata(url), 'status': 'active'}])
         self.registry.image_update(context, image_id=image_id, values=values,

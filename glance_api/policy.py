@@ -16,6 +16,10 @@ CONF = cfg.CONF
 
 ADMIN = 'rule:context_is_admin'
 ANYONE = ''
+# A role in the project owning the image (Keystone's implied roles give a
+# member the reader role too; without Keystone send both in X-Roles).
+PROJECT_MEMBER = '(role:member and project_id:%(project_id)s)'
+PROJECT_READER = '(role:reader and project_id:%(project_id)s)'
 
 
 def _rule(name, check, description):
@@ -41,16 +45,21 @@ RULES = [
     _rule('upload_image', ANYONE, 'Upload the data of an image.'),
     _rule('deactivate', ADMIN, 'Deactivate an active image.'),
     _rule('reactivate', ADMIN, 'Reactivate a deactivated image.'),
-    # locations
-    _rule('get_image_location', ANYONE,
+    _rule('service_api', 'role:service',
+          'Who is a service (Nova, Cinder) calling the service-to-service '
+          'API.'),
+    # locations: upstream's current defaults
+    _rule('get_image_location', ADMIN + ' or ' + PROJECT_READER,
           'Show the locations of an image (with show_multiple_locations).'),
-    _rule('set_image_location', ANYONE, 'Add or replace image locations.'),
-    _rule('delete_image_location', ANYONE, 'Remove an image location.'),
-    _rule('add_image_location', 'rule:context_is_admin or '
-          'project_id:%(project_id)s',
+    _rule('set_image_location', ADMIN + ' or ' + PROJECT_MEMBER,
+          'Add or replace image locations (PATCH, with '
+          'show_multiple_locations).'),
+    _rule('delete_image_location', ADMIN,
+          'Remove an image location (PATCH, with show_multiple_locations).'),
+    _rule('add_image_location', 'rule:service_api or ' + PROJECT_MEMBER,
           'Add a location to a queued image (POST '
           '/v2/images/{image_id}/locations); ownership is checked as well.'),
-    _rule('fetch_image_location', 'role:service',
+    _rule('fetch_image_location', 'rule:service_api',
           'List the locations of an image (GET '
           '/v2/images/{image_id}/locations): services such as Nova and '
           'Cinder.'),

@@ -126,12 +126,25 @@ class Scrubber:
     def scrub_image(self, image_id):
         """Delete the data of each pending_delete location, then mark the
         image deleted. A location whose data is gone already counts as
-        done."""
+        done; data another image still records (``referenced_elsewhere``)
+        is kept, and so is data outside the stores' own space. The answer
+        holds until the location is marked deleted: a pending_delete
+        location keeps its claim on the URL, so no image can take the URL
+        in between."""
         locations = self.registry.image_location_find(
             self.context, image_id=image_id, status='pending_delete')
         for location in locations:
             try:
-                self.stores.delete(location['url'])
+                if location.get('referenced_elsewhere'):
+                    LOG.warning('Kept the data of image %s at location %s: '
+                                'another image records it', image_id,
+                                location['id'])
+                elif not self.stores.manages(location['url']):
+                    LOG.info('Kept the data of image %s at location %s: '
+                             'it lies outside the stores', image_id,
+                             location['id'])
+                else:
+                    self.stores.delete(location['url'])
             except store_exceptions.NotFound:
                 LOG.info('Data of image %s at location %s was already '
                          'gone', image_id, location['id'])

@@ -38,6 +38,7 @@ OPERATIONS = {
     'image_location_update': WRITE,
     'image_location_delete': WRITE,
     'image_location_find': READ,
+    'image_location_referenced_elsewhere': READ,
     'image_location_set_status': WRITE,
     # delayed delete (the scrubber)
     'image_mark_deleted': WRITE,

@@ -183,6 +183,18 @@ class Stores:
         except exceptions.StoreError:
             return None
 
+    def manages(self, uri, image_id=None):
+        """Whether any enabled store manages the data ``uri`` names, other
+        than its place for ``image_id``'s data (see
+        :meth:`glance_store.driver.Store.manages`). Every backend is asked,
+        whatever the scheme, so no spelling of a URI slips past the one
+        that would read it."""
+        try:
+            location = location_mod.parse(uri)
+        except exceptions.StoreError:
+            return False
+        return any(store.manages(location, image_id) for store in self)
+
     def add(self, image_id, reader, size, store=None):
         backend = self.default if store is None else self.get_store(store)
         if not backend.writable:

@@ -68,6 +68,18 @@ class Store:
         asks each in turn."""
         return location.scheme in self.schemes
 
+    def manages(self, location, image_id=None):
+        """Whether ``location`` (a URI or parsed Location) names data in
+        the space this store writes image data to (its data directories,
+        container, bucket or pool), whether or not data is there now;
+        the very place where it keeps ``image_id``'s data excepted.
+
+        Such a location belongs to the image the store wrote it for: one
+        handed in through the API for another image would let that image
+        read, and on delete remove, data not its own. A store that writes
+        nothing manages nothing."""
+        return False
+
     def add(self, image_id, reader, size):
         """Store data read from ``reader.read(n)`` until it returns b''.
 

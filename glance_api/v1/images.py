@@ -191,12 +191,10 @@ class ImagesController:
         values.setdefault('visibility', 'shared')
         location_values = None
         if source == 'location':
-            location_values = self._location_values(meta)
+            location_values = self._location_values(context, meta)
         image = self.service.create(context, values, meta['properties'], [])
         if location_values:
-            image = self.registry.image_update(
-                context, image_id=image['id'], values=location_values,
-                from_state='queued')
+            image = self._set_location(context, image, location_values)
         elif source is not None:
             image = self._store_data(req, context, image, meta, source)
         LOG.info('Created image %s (status %s) with Image API v1',
@@ -248,7 +246,7 @@ class ImagesController:
                                        image.get('tags') or [])
             values['properties'] = properties
         if source == 'location':
-            values.update(self._location_values(meta))
+            values.update(self._location_values(context, meta, image_id))
         if values:
             image = self.registry.image_update(
                 context, image_id=image_id, values=values,
@@ -307,14 +305,12 @@ class ImagesController:
                 raise exception.ImageSizeLimitExceeded(
                     limit=self.image_size_cap)
 
-    def _location_values(self, meta):
+    def _location_values(self, context, meta, image_id=None):
         """Values making a queued image active with its data at an
-        external URL; the size comes from the server (HEAD)."""
+        external URL, checked as every location from the API is; the size
+        comes from the server (HEAD)."""
         url = meta['location']
-        try:
-            size = self.stores.get_size(url)
-        except store_exceptions.StoreError as e:
-            raise url_filter_module.unreadable(url, e)
+        size = self.service.check_new_location(context, url, image_id)
         if meta.get('size') is not None and size and size != meta['size']:
             raise exception.InvalidParameterValue(
                 value=meta['size'], param='x-image-meta-size',
@@ -328,6 +324,20 @@ class ImagesController:
         if meta.get('checksum'):
             values['checksum'] = meta['checksum']
         return values
+
+    def _set_location(self, context, image, location_values):
+        """Give the image created for a location its data; when the
+        registry refuses the location (another image records it), the new
+        image is removed again so the refused request leaves nothing."""
+        try:
+            return self.registry.image_update(
+                context, image_id=image['id'], values=location_values,
+                from_state='queued')
+        except exception.LocationInUse:
+            self.registry.image_update(context, image_id=image['id'],
+                                       values={'status': 'deleted'})
+            self.registry.image_destroy(context, image_id=image['id'])
+            raise
 
     def _store_data(self, req, context, image, meta, source):
         uploader = V1Uploader(self.registry, self.stores, self.conf,

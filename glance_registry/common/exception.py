@@ -70,6 +70,14 @@ class InvalidRequest(Invalid):
     message = 'Malformed request: %(reason)s'
 
 
+class LocationInUse(Invalid):
+    """A location URL another image already records: two images sharing
+    one piece of data could read and delete each other's."""
+    code = 'location_in_use'
+    message = ('The location is already a location of another image; a '
+               'location can belong to one image only.')
+
+
 class UnknownCommand(Invalid):
     code = 'unknown_command'
     message = 'Unknown registry command: %(command)s'

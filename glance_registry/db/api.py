@@ -11,6 +11,9 @@ Which images a caller may see is decided in one place,
 :func:`_visibility_condition`.
 """
 
+import contextlib
+import hashlib
+
 from oslo_log import log as logging
 from oslo_utils import strutils
 from oslo_utils import timeutils
@@ -338,18 +341,39 @@ def _set_tags(session, image_id, tags, now):
     session.flush()
 
 
+def _url_hash(url):
+    return hashlib.sha256(url.encode('utf-8', 'surrogatepass')).hexdigest()
+
+
+def _claim_url(row):
+    """Set the row's ``url_hash`` and its unique ``claim`` on the URL: held
+    while the data is in use (not deleted, or pending_delete), released
+    once deleted. A row recorded twice before claims existed keeps no
+    claim until its URL changes (its twin holds it)."""
+    old_hash = row.url_hash
+    row.url_hash = _url_hash(row.value)
+    if row.deleted and row.status != 'pending_delete':
+        row.claim = None
+    elif row.claim is not None or old_hash != row.url_hash:
+        row.claim = row.url_hash
+
+
 def _new_location(image_id, location, now):
     if not isinstance(location, dict) or not location.get('url'):
         raise exception.Invalid(reason='a location needs a url')
+    if not isinstance(location['url'], str):
+        raise exception.Invalid(reason='a location url is a string')
     status = location.get('status') or 'active'
     if status not in models.LOCATION_STATUSES:
         raise exception.Invalid(reason='location status must be one of %s, '
                                 'not %r' % (', '.join(
                                     models.LOCATION_STATUSES), status))
-    return ImageLocation(image_id=image_id, value=location['url'],
-                         meta_data=location.get('metadata') or {},
-                         status=status, created_at=now, updated_at=now,
-                         deleted=False)
+    row = ImageLocation(image_id=image_id, value=location['url'],
+                        meta_data=location.get('metadata') or {},
+                        status=status, created_at=now, updated_at=now,
+                        deleted=False)
+    _claim_url(row)
+    return row
 
 
 def _soft_delete_location(row, status, now):
@@ -357,11 +381,60 @@ def _soft_delete_location(row, status, now):
     row.deleted_at = now
     row.updated_at = now
     row.status = status
+    _claim_url(row)
+
+
+def _urls_held_elsewhere(session, image_id, urls):
+    """Those of ``urls`` that a location of another image records while its
+    data is in use (the image not deleted, or pending_delete: restorable).
+    Found by ``url_hash``, so rows recorded before claims existed count."""
+    urls = set(urls)
+    if not urls:
+        return set()
+    rows = session.scalars(
+        sa.select(ImageLocation.value).where(
+            ImageLocation.url_hash.in_(sorted({_url_hash(u) for u in urls})),
+            ImageLocation.image_id != image_id,
+            sa.or_(ImageLocation.deleted == sa.false(),
+                   ImageLocation.status == 'pending_delete')))
+    return urls & set(rows)
+
+
+def _check_urls_free(session, image_id, urls):
+    """LocationInUse when another image already records one of ``urls``."""
+    if _urls_held_elsewhere(session, image_id, urls):
+        raise exception.LocationInUse()
+
+
+@contextlib.contextmanager
+def _claiming():
+    """Turn a clash on the unique ``claim`` into LocationInUse: the request
+    that lost a race for one URL, after the explicit check passed."""
+    try:
+        yield
+    except engine.db_exc.DBDuplicateEntry:
+        raise exception.LocationInUse() from None
+
+
+def _with_sharing(session, image_id, locations):
+    """``locations`` (dicts), each with ``referenced_elsewhere``: whether
+    another image still records its URL, so its data must be kept."""
+    held = _urls_held_elsewhere(session, image_id,
+                                [loc['url'] for loc in locations])
+    for location in locations:
+        location['referenced_elsewhere'] = location['url'] in held
+    return locations
 
 
 def _set_locations(session, image_id, locations, now, deleted_status):
     """Make ``locations`` the image's locations, keeping rows matched by
-    id or url and soft-deleting the rest."""
+    id or url and soft-deleting the rest; refuses a URL another image
+    records."""
+    urls = [loc['url'] for loc in locations
+            if isinstance(loc, dict) and isinstance(loc.get('url'), str)]
+    if len(set(urls)) != len(urls):
+        raise exception.Invalid(reason='a location is listed twice')
+    _check_urls_free(session, image_id, urls)
     current = session.scalars(
         sa.select(ImageLocation)
         .where(ImageLocation.image_id == image_id,
@@ -370,6 +443,7 @@ def _set_locations(session, image_id, locations, now, deleted_status):
     by_id = {row.id: row for row in current}
     by_url = {row.value: row for row in current}
     kept = set()
+    added = []
     for location in locations:
         row = by_id.get(location.get('id')) or by_url.get(location.get('url'))
         if row is not None and row.id not in kept:
@@ -378,13 +452,18 @@ def _set_locations(session, image_id, locations, now, deleted_status):
             row.meta_data = new.meta_data
             row.status = new.status
             row.updated_at = now
+            _claim_url(row)
             kept.add(row.id)
         else:
-            session.add(_new_location(image_id, location, now))
+            added.append(_new_location(image_id, location, now))
     for row in current:
         if row.id not in kept:
             _soft_delete_location(row, deleted_status, now)
+    # Claims given up are released before new ones are taken.
     session.flush()
+    session.add_all(added)
+    with _claiming():
+        session.flush()
 
 
 def _image_create(context, session, values):
@@ -417,9 +496,8 @@ def _image_create(context, session, values):
         _set_properties(session, image_id, properties, False, now)
     if tags:
         _set_tags(session, image_id, tags, now)
-    for location in locations:
-        session.add(_new_location(image_id, location, now))
-    session.flush()
+    if locations:
+        _set_locations(session, image_id, locations, now, 'deleted')
     return _image_dict(session, image)
 
 
@@ -660,23 +738,46 @@ def _image_destroy(context, session, image_id):
     result = _image_dict(session, image)
     location_status = ('pending_delete' if image.status == 'pending_delete'
                        else 'deleted')
+    # pending_delete locations keep their claim: the data is still there
+    # (restorable) until the scrubber removes it.
     _soft_delete_rows(session, ImageLocation,
                       ImageLocation.image_id == image_id, now,
-                      status=location_status)
+                      status=location_status,
+                      **({} if location_status == 'pending_delete'
+                         else {'claim': None}))
     for model in (ImageProperty, ImageTag, ImageMember):
         _soft_delete_rows(session, model, model.image_id == image_id, now)
     _soft_delete_rows(session, Image, Image.id == image_id, now)
     result.update(deleted=True, deleted_at=now, updated_at=now)
     for location in result['locations']:
         location['status'] = location_status
+    _with_sharing(session, image_id, result['locations'])
     return result
 
 
 @write_operation
 def image_destroy(context, image_id):
-    """Soft-delete an image and its properties, tags, members, locations."""
+    """Soft-delete an image and its properties, tags, members, locations.
+    Each location of the result says whether its data is
+    ``referenced_elsewhere`` (then the caller must not delete it)."""
     with engine.writer() as session:
         return _image_destroy(context, session, image_id)
+
+
+@read_operation
+def image_location_referenced_elsewhere(context, image_id):
+    """URLs of the image's locations that another image also records (see
+    :func:`_urls_held_elsewhere`): their data must outlive this image.
+
+    glance-api asks before it deletes data, then removes the record. The
+    answer holds until then: the image's own locations keep their claim on
+    these URLs, so no other image can start recording them meanwhile."""
+    with engine.reader() as session:
+        _image_get(context, session, image_id)
+        urls = session.scalars(sa.select(ImageLocation.value).where(
+            ImageLocation.image_id == image_id,
+            ImageLocation.deleted == sa.false()))
+        return sorted(_urls_held_elsewhere(session, image_id, urls))
 
 
 @read_operation
@@ -884,8 +985,10 @@ def image_location_add(context, image_id, location):
     with engine.writer() as session:
         _image_get(context, session, image_id)
         row = _new_location(image_id, location, _now())
+        _check_urls_free(session, image_id, [row.value])
         session.add(row)
-        session.flush()
+        with _claiming():
+            session.flush()
         return _location_to_dict(row)
 
 
@@ -899,10 +1002,13 @@ def image_location_update(context, image_id, location):
             {'url': row.value, 'metadata': row.meta_data,
              'status': row.status}, **{k: v for k, v in location.items()
                                        if k != 'id'}), _now())
+        _check_urls_free(session, image_id, [new.value])
         row.value, row.meta_data, row.status = (new.value, new.meta_data,
                                                 new.status)
         row.updated_at = new.updated_at
-        session.flush()
+        _claim_url(row)
+        with _claiming():
+            session.flush()
         return _location_to_dict(row)
 
 
@@ -916,7 +1022,8 @@ def image_location_delete(context, image_id, location_id, status):
         _image_get(context, session, image_id, _show_deleted(context))
         row = _location_get(session, image_id, location_id)
         _soft_delete_location(row, status, _now())
-        session.flush()
+        with _claiming():
+            session.flush()
 
 
 # Delayed delete (the scrubber) --------------------------------------------
@@ -932,8 +1039,10 @@ def _deleted_image(session, image_id):
 @read_operation
 def image_location_find(context, image_id, status=None):
     """Every location row of an image, deleted ones included (the scrubber
-    reads the ``pending_delete`` locations of deleted images). Admin only:
-    others get ImageNotFound."""
+    reads the ``pending_delete`` locations of deleted images), each saying
+    whether its data is ``referenced_elsewhere``. A pending_delete row
+    keeps its claim, so no other image can take its URL before the
+    scrubber is done. Admin only: others get ImageNotFound."""
     if not _is_admin(context):
         raise exception.ImageNotFound(image_id=image_id)
     query = sa.select(ImageLocation).where(ImageLocation.image_id == image_id)
@@ -941,8 +1050,9 @@ def image_location_find(context, image_id, status=None):
         query = query.where(ImageLocation.status == status)
     with engine.reader() as session:
         _deleted_image(session, image_id)
-        return [_location_to_dict(row) for row in
-                session.scalars(query.order_by(ImageLocation.id))]
+        return _with_sharing(session, image_id, [
+            _location_to_dict(row) for row in
+            session.scalars(query.order_by(ImageLocation.id))])
 
 
 @write_operation
@@ -962,7 +1072,9 @@ def image_location_set_status(context, image_id, location_id, status):
             raise exception.LocationNotFound(location_id=location_id)
         row.status = status
         row.updated_at = _now()
-        session.flush()
+        _claim_url(row)
+        with _claiming():
+            session.flush()
         return _location_to_dict(row)
 
 

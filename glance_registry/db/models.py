@@ -140,6 +140,8 @@ class ImageLocation(SoftDelete, Base):
     __table_args__ = (
         sa.Index('ix_image_locations_image_id', 'image_id'),
         sa.Index('ix_image_locations_deleted', 'deleted'),
+        sa.Index('ix_image_locations_url_hash', 'url_hash'),
+        sa.Index('uq_image_locations_claim', 'claim', unique=True),
         TABLE_ARGS,
     )
 
@@ -150,6 +152,11 @@ class ImageLocation(SoftDelete, Base):
     meta_data = sa.Column(JSONEncodedDict)
     status = sa.Column(sa.String(30), nullable=False, default='active',
                        server_default='active')
+    # sha256 of ``value``: finds every row naming a URL.
+    url_hash = sa.Column(sa.String(64))
+    # ``url_hash`` while the row's data is in use (not deleted, or
+    # pending_delete), else NULL; unique, so no two such rows share a URL.
+    claim = sa.Column(sa.String(64))
 
 
 class ImageMember(SoftDelete, Base):

@@ -146,11 +146,13 @@ class Store(driver.Store):
 
     # -- locations ---------------------------------------------------------
 
-    def _resolve(self, location):
-        """The real path of an image file named by ``location``, refusing
-        anything that is not directly inside a configured data directory
-        (``..``, symlinks pointing elsewhere, temp files, the directory
-        itself)."""
+    def _resolve(self, location, reading=False):
+        """The real path of an image file named by ``location``: a file
+        directly inside a configured data directory (not ``..``, a symlink
+        pointing elsewhere, a temp file or the directory itself). With
+        ``reading``, also a file wholly outside the data directories (an
+        administrator's location; the API lets nobody else give a file
+        location); such a file is never deleted."""
         location = self.parse(location)
         path = location_mod.file_path(location)
         real = os.path.realpath(path)
@@ -159,6 +161,8 @@ class Store(driver.Store):
             for datadir in self.datadirs:
                 if parent == datadir.real:
                     return real
+        if reading and not self.manages(location):
+            return real
         raise exceptions.Forbidden(
             uri=location.safe_uri,
             reason='the path is outside the data directories of store %s'
@@ -170,6 +174,58 @@ class Store(driver.Store):
         except exceptions.StoreError:
             return False
         return True
+
+    def manages(self, location, image_id=None):
+        """A file location whose path lies in a data directory: as written
+        (``..`` and ``//`` folded), with every symlink resolved, or through
+        another mount of the same directory (a bind mount: same device and
+        inode). The file ``<datadir>/<image_id>``, as written and resolved,
+        is the image's own."""
+        try:
+            path = location_mod.file_path(self.parse(location))
+        except exceptions.StoreError:
+            return False
+        path = '/' + path.lstrip('/')
+        candidates = (os.path.normpath(path), os.path.realpath(path))
+        if image_id and all(self._is_slot_of(candidate, image_id)
+                            for candidate in candidates):
+            return False
+        for datadir in self.datadirs:
+            for root in (datadir.path, datadir.real):
+                if any(_is_within(candidate, root)
+                       for candidate in candidates):
+                    return True
+        return self._reaches_datadir(candidates[1])
+
+    def _is_slot_of(self, path, image_id):
+        """Whether ``path`` is where this store keeps ``image_id``'s data."""
+        parent, name = os.path.split(path)
+        return name == image_id and any(
+            parent in (datadir.path, datadir.real)
+            for datadir in self.datadirs)
+
+    def _reaches_datadir(self, path):
+        """Whether ``path`` or one of its parents is a data directory seen
+        through another name (same device and inode)."""
+        datadirs = set()
+        for datadir in self.datadirs:
+            try:
+                st = os.stat(datadir.real)
+            except OSError:
+                continue
+            datadirs.add((st.st_dev, st.st_ino))
+        while True:
+            try:
+                st = os.stat(path)
+            except OSError:
+                pass
+            else:
+                if (st.st_dev, st.st_ino) in datadirs:
+                    return True
+            parent = os.path.dirname(path)
+            if parent == path:
+                return False
+            path = parent
 
     # -- writing -----------------------------------------------------------
 
@@ -295,7 +351,7 @@ class Store(driver.Store):
     # -- reading -----------------------------------------------------------
 
     def get(self, location, offset=0, length=None, chunk_size=None):
-        path = self._resolve(location)
+        path = self._resolve(location, reading=True)
         fd = self._open_read(path, location)
         try:
             size = os.fstat(fd).st_size
@@ -326,7 +382,7 @@ class Store(driver.Store):
         return fd
 
     def get_size(self, location):
-        path = self._resolve(location)
+        path = self._resolve(location, reading=True)
         try:
             st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -428,6 +484,12 @@ def _o_tmpfile_works(directory):
         os.close(fd)
     os.unlink(probe)
     return True
+
+
+def _is_within(path, root):
+    """Whether the normalized ``path`` is ``root`` or below it."""
+    root = root.rstrip('/') or '/'
+    return path == root or path.startswith(root.rstrip('/') + '/')
 
 
 def _fsync_dir(path):

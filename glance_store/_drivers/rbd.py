@@ -221,6 +221,17 @@ class Store(driver.Store):
         return (rbd_location.fsid is None or self._fsid is None
                 or rbd_location.fsid == self._fsid)
 
+    def manages(self, location, image_id=None):
+        """An rbd location in the store's pool, whatever cluster id it
+        names (the short form ``rbd://IMAGE`` means the store's pool), but
+        for the RBD image ``image_id`` (any snapshot), that image's own."""
+        try:
+            _, rbd_location = self._locate(location)
+        except exceptions.StoreError:
+            return False
+        return rbd_location.pool == self.pool and not (
+            image_id and rbd_location.image == image_id)
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):

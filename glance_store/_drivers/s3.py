@@ -185,6 +185,17 @@ class Store(driver.Store):
             return False
         return endpoint.rstrip('/') == self.endpoint.rstrip('/')
 
+    def manages(self, location, image_id=None):
+        """An s3 location in the store's bucket, on any endpoint (one
+        service is reachable under several host names), but for the key
+        ``image_id``, that image's own."""
+        try:
+            s3_location = self._location(location)
+        except exceptions.StoreError:
+            return False
+        return s3_location.bucket == self.bucket and not (
+            image_id and s3_location.key == image_id)
+
     # -- clients and errors ------------------------------------------------
 
     def _client(self, location):

@@ -306,6 +306,30 @@ class Store(driver.Store):
             return False
         return True
 
+    def manages(self, location, image_id=None):
+        """Any ``swift+config`` location (its reference is one of the
+        store's own accounts), and a location in any account whose
+        container is the store's container or one named after it
+        (``<container>_<prefix>`` of swift_store_multiple_containers_seed,
+        ``<container>_segments``); a location the driver cannot parse is
+        unreadable, not managed. The object ``image_id`` in the container
+        the store writes ``image_id`` to is that image's own."""
+        try:
+            location = self.parse(location)
+        except exceptions.StoreError:
+            return False
+        try:
+            swift_location = self._location(location)
+        except exceptions.StoreError:
+            return location.scheme == 'swift+config'
+        container = swift_location.container
+        if image_id and swift_location.obj == image_id and (
+                container in (self.container, self.container_for(image_id))):
+            return False
+        return (location.scheme == 'swift+config' or
+                container == self.container or
+                container.startswith(self.container + '_'))
+
     # -- connections -------------------------------------------------------
 
     def _connect(self, account, retries=0):

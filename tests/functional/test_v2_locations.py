@@ -5,8 +5,11 @@ the background hashing of do_secure_hash."""
 
 import hashlib
 import time
+import uuid
 
 from tests.functional import base
+from tests.functional import daemons
+from tests.functional import test_v1_images
 from tests.functional import test_v2_lifecycle as lifecycle
 
 OWNER = lifecycle.OWNER
@@ -19,7 +22,39 @@ SERVICE = {'X-Project-Id': OWNER['X-Project-Id'], 'X-User-Id': 'nova',
 DATA = b'data behind a location' * 500
 
 
-class LocationsMixin(lifecycle.LifecycleMixin):
+class DataServerMixin:
+    """A local http server (``cls.data_server``) started before the
+    daemons, for locations that name data outside the stores; glance-api
+    is told it may fetch from it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.data_server = test_v1_images.DataServer()
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.data_server.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.data_server.stop()
+
+    @classmethod
+    def api_config(cls):
+        config = super().api_config()
+        config.setdefault('import_filtering_opts', {}).update({
+            'allowed_hosts': '[127.0.0.1]',
+            'allowed_ports': '[%d]' % cls.data_server.server.server_port})
+        return config
+
+    def served_url(self, data):
+        """An http location of its own holding ``data``."""
+        return self.data_server.add(uuid.uuid4().hex, data)
+
+
+class LocationsMixin(DataServerMixin, lifecycle.LifecycleMixin):
 
     def queued(self, headers=OWNER):
         return self.call('POST', '/v2/images',
@@ -42,9 +77,8 @@ class LocationsMixin(lifecycle.LifecycleMixin):
                          headers=headers, expected=200)[1]
 
     def source_url(self, data=DATA):
-        """The file location of a new active image holding ``data``."""
-        self.source = self.create_active(data=data)
-        return self.locations(self.source['id'])[0]['url']
+        """A new http location holding ``data``."""
+        return self.served_url(data)
 
     def wait_for(self, image_id, predicate, timeout=30):
         deadline = time.time() + timeout
@@ -70,7 +104,7 @@ class LocationsTestCase(LocationsMixin, base.ServerTestCase):
         self.assertEqual('sha512', done['os_hash_algo'])
         self.assertEqual(hashlib.sha512(DATA).hexdigest(),
                          done['os_hash_value'])
-        self.assertEqual([{'url': url, 'metadata': {'store': 'file'}}],
+        self.assertEqual([{'url': url, 'metadata': {'store': 'http'}}],
                          self.locations(image['id']))
         status, _, body = self.download(image['id'])
         self.assertEqual(200, status)
@@ -98,9 +132,9 @@ class LocationsTestCase(LocationsMixin, base.ServerTestCase):
         killed = self.wait_for(image['id'],
                                lambda i: i['status'] == 'killed')
         self.assertEqual('killed', killed['status'])
-        # The source image and its data are untouched.
-        status, _, body = self.download(self.source['id'])
-        self.assertEqual((200, DATA), (status, body))
+        # The data behind the location is untouched.
+        _, _, body = daemons.http('GET', url)
+        self.assertEqual(DATA, body)
 
     def test_fetch_is_for_the_service_role(self):
         image = self.create_active()

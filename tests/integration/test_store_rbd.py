@@ -93,6 +93,10 @@ class RbdStoreContractTest(conformance.WriteContract, RbdTestBase):
     def stored_objects(self, store=None):
         return self.pool_images()
 
+    def outside_uri(self):
+        return self.seed(b'x').replace('/%s/' % self.store.pool,
+                                       '/not-%s/' % self.store.pool)
+
     # No FullStoreContract: pool quotas are enforced from the PG statistics
     # that ceph-mgr reports; the fixture runs no mgr, and a memstore OSD near
     # its failsafe ratio blocks writes instead of failing them.

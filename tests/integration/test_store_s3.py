@@ -103,6 +103,10 @@ class S3StoreContractTest(S3Helpers, conformance.WriteContract,
     def make_store(self):
         return self.new_store()
 
+    def outside_uri(self):
+        return self.seed(b'x').replace('/%s/' % self.store.bucket,
+                                       '/not-%s/' % self.store.bucket)
+
 
 class S3MultipartContractTest(S3StoreContractTest):
     """Images of a part (128 KiB) or more: multipart uploads."""

@@ -122,6 +122,10 @@ class SwiftStoreContractTest(SwiftHelpers, conformance.FullStoreContract,
     def make_store(self):
         return self.new_store()
 
+    def outside_uri(self):
+        return self.seed(b'x').replace('/%s/' % self.store.container,
+                                       '/not-%s/' % self.store.container)
+
 
 class SwiftLargeObjectContractTest(SwiftHelpers,
                                    conformance.FullStoreContract,

@@ -11,6 +11,8 @@ mixes in :class:`ReadContract` (read-only stores) or :class:`WriteContract`
 - ``stored_objects(store=None)`` -> names of everything in the backend of
   ``store`` (default self.store), temp and partial objects included
   (WriteContract: it proves that nothing is left behind);
+- ``outside_uri()`` -> a location of the store's scheme outside the space
+  it writes to (WriteContract; without it that one case is skipped);
 - ``make_full_store()`` -> a driver whose backend has about 2 MiB free
   (only for stores that also mix in :class:`FullStoreContract`; a backend
   that cannot be filled honestly in a test leaves that mixin out).
@@ -175,6 +177,9 @@ class ReadContract:
         self.assertRaises(exceptions.UnknownScheme, self.store.get,
                           'gopher://example.invalid/image')
 
+    def test_location_of_a_foreign_scheme_is_not_managed(self):
+        self.assertFalse(self.store.manages('gopher://example.invalid/x'))
+
 
 class WriteContract(ReadContract):
     """Cases every writable store must pass (on top of ReadContract)."""
@@ -191,6 +196,18 @@ class WriteContract(ReadContract):
         uri = self.seed(b'x')
         self.store.delete(uri)
         return uri
+
+    def outside_uri(self):
+        self.skipTest('no location outside the store is known')
+
+    def test_location_it_wrote_is_managed(self):
+        self.assertTrue(self.store.manages(self.seed(b'data')))
+
+    def test_location_in_its_space_without_data_is_managed(self):
+        self.assertTrue(self.store.manages(self.missing_uri()))
+
+    def test_location_outside_its_space_is_not_managed(self):
+        self.assertFalse(self.store.manages(self.outside_uri()))
 
     def test_add_returns_location_size_and_store_name(self):
         data = payload(1234)

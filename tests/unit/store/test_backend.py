@@ -149,9 +149,21 @@ class MultiStoreConfigTest(testtools.TestCase):
         self.assertRaises(exceptions.UnknownStore, self.stores.get_store,
                           'file')
 
-    def test_file_location_outside_every_backend_is_forbidden(self):
-        self.assertRaises(exceptions.Forbidden, self.stores.get,
+    def test_file_outside_every_backend_is_never_deleted(self):
+        self.assertRaises(exceptions.Forbidden, self.stores.delete,
                           'file:///etc/passwd')
+        self.assertTrue(os.path.exists('/etc/passwd'))
+
+    def test_manages_asks_every_backend(self):
+        fast = self.stores.add('one', io.BytesIO(b'1'), 1)
+        cheap = self.stores.add('two', io.BytesIO(b'2'), 1, store='cheap')
+        self.assertTrue(self.stores.manages(fast.location))
+        self.assertTrue(self.stores.manages(cheap.location))
+        self.assertTrue(self.stores.manages(
+            'file://' + os.path.join(self.cheap, 'not-yet-there')))
+        for uri in ('file:///etc/passwd', 'http://example.com/image',
+                    'no scheme at all', ''):
+            self.assertFalse(self.stores.manages(uri), uri)
 
     def test_missing_default_backend_is_a_configuration_error(self):
         self.conf.clear_override('default_backend', group='glance_store')

@@ -43,6 +43,10 @@ class FileStoreContractTest(conformance.FullStoreContract,
     def stored_objects(self, store=None):
         return listing(store or self.store)
 
+    def outside_uri(self):
+        other = self.useFixture(fixtures.TempDir()).path
+        return 'file://' + os.path.join(other, 'image')
+
     def make_full_store(self):
         mount = self.useFixture(helpers.Tmpfs(self, size='2m'))
         return file_store(mount.path)
@@ -152,7 +156,9 @@ class FileStoreWriteTest(testtools.TestCase):
 
 
 class FileStoreLocationSafetyTest(testtools.TestCase):
-    """Locations outside the data directories are refused."""
+    """Odd paths into the data directories are refused; files wholly
+    outside them may be read (an administrator's location) but are never
+    deleted."""
 
     def setUp(self):
         super().setUp()
@@ -164,22 +170,30 @@ class FileStoreLocationSafetyTest(testtools.TestCase):
         self.store = file_store(self.datadir)
         self.image = self.store.add('img', io.BytesIO(b'image'), 5)
 
-    def assertRefused(self, uri):
-        for call in (self.store.get, self.store.get_size, self.store.delete):
+    def assertRefused(self, uri, calls=None):
+        for call in calls or (self.store.get, self.store.get_size,
+                              self.store.delete):
             error = self.assertRaises(exceptions.Forbidden, call, uri)
             self.assertEqual(403, error.http_status)
             self.assertIn('outside the data directories', str(error))
         self.assertTrue(os.path.exists(self.outside))
 
-    def test_absolute_path_outside_the_datadir_is_refused(self):
-        self.assertRefused('file://' + self.outside)
-        self.assertRefused('file:///etc/passwd')
+    def assertReadableButNeverDeleted(self, uri):
+        self.assertEqual(12, self.store.get_size(uri))
+        self.assertEqual(b'not an image', b''.join(self.store.get(uri)[0]))
+        self.assertRefused(uri, calls=(self.store.delete,))
 
-    def test_dot_dot_traversal_is_refused(self):
-        self.assertRefused('file://%s/../secret' % self.datadir)
+    def test_file_outside_the_datadir_is_read_but_never_deleted(self):
+        self.assertReadableButNeverDeleted('file://' + self.outside)
+        self.assertRefused('file:///etc/passwd', calls=(self.store.delete,))
 
-    def test_percent_encoded_traversal_is_refused(self):
-        self.assertRefused('file://%s/%%2e%%2e/secret' % self.datadir)
+    def test_dot_dot_traversal_out_of_the_datadir_is_outside(self):
+        self.assertReadableButNeverDeleted('file://%s/../secret'
+                                           % self.datadir)
+
+    def test_percent_encoded_traversal_is_outside(self):
+        self.assertReadableButNeverDeleted('file://%s/%%2e%%2e/secret'
+                                           % self.datadir)
 
     def test_symlink_escaping_the_datadir_is_refused(self):
         os.symlink(self.outside, os.path.join(self.datadir, 'link'))
@@ -200,6 +214,10 @@ class FileStoreLocationSafetyTest(testtools.TestCase):
         self.assertRaises(exceptions.BadStoreUri, self.store.get,
                           'file://otherhost%s/img' % self.datadir)
 
+    def test_outside_special_files_are_not_images(self):
+        self.assertRaises(exceptions.NotFound, self.store.get_size,
+                          'file:///dev/null')
+
     def test_localhost_and_dot_segments_inside_the_datadir_are_fine(self):
         iterator, size = self.store.get(
             'file://localhost%s/./img' % self.datadir)
@@ -215,6 +233,88 @@ class FileStoreLocationSafetyTest(testtools.TestCase):
         self.assertTrue(self.store.owns(location.parse(self.image.location)))
         self.assertFalse(self.store.owns(
             location.parse('file://' + self.outside)))
+
+
+class FileStoreManagesTest(testtools.TestCase):
+    """Every spelling of a path into a data directory is managed."""
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.useFixture(fixtures.TempDir()).path
+        self.datadirs = [os.path.join(self.root, name)
+                         for name in ('images', 'more')]
+        self.store = file_store(datadirs=self.datadirs)
+        self.outside = os.path.join(self.root, 'outside')
+        os.mkdir(self.outside)
+        self.image = os.path.join(self.datadirs[0], 'image-a')
+        with open(self.image, 'wb') as f:
+            f.write(b'data of image a')
+
+    def test_paths_into_any_data_directory_are_managed(self):
+        spellings = [
+            self.image,
+            os.path.join(self.datadirs[1], 'image-b'),
+            self.datadirs[0],
+            self.datadirs[0] + '/',
+            os.path.join(self.datadirs[0], 'sub', 'deeper'),
+            os.path.join(self.datadirs[0], '.hidden.tmp'),
+            os.path.join(self.outside, '..', 'images', 'image-a'),
+            '/' + self.image,
+            self.image.replace('/images/', '//images//'),
+            self.image.replace('/images/', '/./images/./'),
+        ]
+        for path in spellings:
+            self.assertTrue(self.store.manages('file://' + path), path)
+        self.assertTrue(self.store.manages('file://localhost' + self.image))
+
+    def test_percent_encoded_paths_are_managed(self):
+        encoded = self.image.replace('/images/', '/%69mages/').replace(
+            'image-a', 'image%2Da')
+        self.assertTrue(self.store.manages('file://' + encoded))
+        dotted = os.path.join(self.outside, '%2E%2E', 'images', 'image-a')
+        self.assertTrue(self.store.manages('file://' + dotted))
+
+    def test_symlinks_into_a_data_directory_are_managed(self):
+        to_file = os.path.join(self.outside, 'link-to-image')
+        os.symlink(self.image, to_file)
+        to_dir = os.path.join(self.outside, 'link-to-dir')
+        os.symlink(self.datadirs[0], to_dir)
+        self.assertTrue(self.store.manages('file://' + to_file))
+        self.assertTrue(self.store.manages(
+            'file://' + os.path.join(to_dir, 'image-a')))
+
+    def test_data_directory_reached_through_a_symlinked_parent(self):
+        alias = os.path.join(self.root, 'alias-of-root')
+        os.symlink(self.root, alias)
+        self.assertTrue(self.store.manages(
+            'file://' + os.path.join(alias, 'images', 'image-a')))
+
+    def test_paths_outside_every_data_directory_are_not_managed(self):
+        outside_file = os.path.join(self.outside, 'image-a')
+        with open(outside_file, 'wb') as f:
+            f.write(b'an administrator\'s own file')
+        for path in (outside_file, self.root,
+                     self.datadirs[0] + '-sibling/image-a',
+                     os.path.join(self.outside, 'missing')):
+            self.assertFalse(self.store.manages('file://' + path), path)
+
+    def test_the_images_own_file_is_not_managed_for_that_image(self):
+        uri = 'file://' + self.image
+        self.assertFalse(self.store.manages(uri, image_id='image-a'))
+        self.assertFalse(self.store.manages(
+            'file://' + os.path.join(self.datadirs[1], 'image-a'),
+            image_id='image-a'))
+        self.assertTrue(self.store.manages(uri, image_id='image-b'))
+        # A symlink named after the image but pointing at another's data.
+        os.symlink(self.image, os.path.join(self.datadirs[1], 'image-b'))
+        self.assertTrue(self.store.manages(
+            'file://' + os.path.join(self.datadirs[1], 'image-b'),
+            image_id='image-b'))
+
+    def test_unreadable_or_foreign_locations_are_not_managed(self):
+        for uri in ('file://otherhost' + self.image, 'http://h' + self.image,
+                    'file:relative/path'):
+            self.assertFalse(self.store.manages(uri), uri)
 
 
 class FileStoreDatadirsTest(testtools.TestCase):

@@ -1,7 +1,12 @@
 """Tags, members and locations of an image."""
 
+import threading
+
+import fixtures
+
 from glance_registry.common import exception
 from glance_registry.db import api
+from glance_registry.db import models
 from tests.unit.registry.db import base
 
 P1 = base.make_context('p1')
@@ -147,3 +152,153 @@ class LocationTests(ChildTestCase):
                           self.image_id, {'metadata': {}})
         self.assertRaises(exception.ImageNotFound, api.image_location_add,
                           P1, 'nope', {'url': 'file:///x'})
+
+
+class LocationClaimTests(ChildTestCase):
+    """One URL belongs to one image: refused for any other, atomically,
+    and data another image still records is reported on delete."""
+
+    URL = 'file:///var/lib/glance/images/claimed'
+
+    def setUp(self):
+        super().setUp()
+        api.image_location_add(P1, self.image_id, {'url': self.URL})
+        self.other_id = api.image_create(P2, {'owner': 'p2'})['id']
+
+    def legacy_twin(self, image_id, url):
+        """A second row for ``url`` as recorded before claims existed."""
+        table = models.Base.metadata.tables['image_locations']
+        self.execute(table.insert().values(
+            image_id=image_id, value=url, meta_data='{}', status='active',
+            deleted=False, created_at=base.T0,
+            url_hash=api._url_hash(url), claim=None))
+
+    def test_every_write_of_another_images_url_is_refused(self):
+        self.assertRaises(exception.LocationInUse, api.image_location_add,
+                          P2, self.other_id, {'url': self.URL})
+        self.assertRaises(exception.LocationInUse, api.image_update, P2,
+                          self.other_id, {'status': 'active', 'locations': [
+                              {'url': self.URL}]}, from_state='queued')
+        own = api.image_location_add(P2, self.other_id,
+                                     {'url': 'file:///elsewhere'})
+        self.assertRaises(exception.LocationInUse,
+                          api.image_location_update, P2, self.other_id,
+                          {'id': own['id'], 'url': self.URL})
+        images_before = self.count_rows('images')
+        self.assertRaises(exception.LocationInUse, api.image_create, P2,
+                          {'owner': 'p2', 'locations': [{'url': self.URL}]})
+        # Nothing of the refused writes was kept.
+        self.assertEqual(images_before, self.count_rows('images'))
+        other = api.image_get(P2, self.other_id)
+        self.assertEqual('queued', other['status'])
+        self.assertEqual(['file:///elsewhere'],
+                         [loc['url'] for loc in other['locations']])
+        self.assertEqual(1, self.count_rows('image_locations',
+                                            value=self.URL))
+
+    def test_refusal_comes_from_the_unique_claim_when_checks_race(self):
+        # Two requests that both passed the explicit check: the unique
+        # claim still lets only one of them write.
+        self.useFixture(fixtures.MockPatchObject(
+            api, '_check_urls_free', lambda *args: None))
+        self.assertRaises(exception.LocationInUse, api.image_location_add,
+                          P2, self.other_id, {'url': self.URL})
+        self.assertRaises(exception.LocationInUse, api.image_update, P2,
+                          self.other_id, {'locations': [{'url': self.URL}]})
+        self.assertEqual(1, self.count_rows('image_locations',
+                                            value=self.URL))
+
+    def test_concurrent_adds_of_one_url_leave_one_winner(self):
+        url = 'swift+config://ref1/glance/raced'
+        images = [api.image_create(P2, {'owner': 'p2'})['id']
+                  for _ in range(6)]
+        results = []
+
+        def add(image_id):
+            try:
+                api.image_location_add(P2, image_id, {'url': url})
+                results.append('ok')
+            except exception.LocationInUse:
+                results.append('refused')
+        threads = [threading.Thread(target=add, args=(i,)) for i in images]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(['ok'] + ['refused'] * 5, sorted(results))
+        self.assertEqual(1, self.count_rows('image_locations', value=url))
+
+    def test_the_same_image_may_keep_its_own_url(self):
+        api.image_update(P1, self.image_id, {'locations': [
+            {'url': 'file:///second'}, {'url': self.URL}]})
+        self.assertEqual(sorted(['file:///second', self.URL]), sorted(
+            loc['url'] for loc in api.image_get(
+                P1, self.image_id)['locations']))
+        self.assertRaises(exception.Invalid, api.image_update, P1,
+                          self.image_id, {'locations': [
+                              {'url': self.URL}, {'url': self.URL}]})
+
+    def test_a_deleted_images_url_is_free_again(self):
+        destroyed = api.image_destroy(P1, self.image_id)
+        self.assertEqual([False], [loc['referenced_elsewhere']
+                                   for loc in destroyed['locations']])
+        api.image_location_add(P2, self.other_id, {'url': self.URL})
+
+    def test_a_pending_delete_url_stays_taken_until_scrubbed(self):
+        api.image_update(P1, self.image_id, {'status': 'pending_delete'})
+        api.image_destroy(P1, self.image_id)
+        self.assertRaises(exception.LocationInUse, api.image_location_add,
+                          P2, self.other_id, {'url': self.URL})
+        [row] = api.image_location_find(base.ADMIN, self.image_id,
+                                        status='pending_delete')
+        self.assertFalse(row['referenced_elsewhere'])
+        api.image_location_set_status(base.ADMIN, self.image_id, row['id'],
+                                      'deleted')
+        api.image_location_add(P2, self.other_id, {'url': self.URL})
+
+    def test_restored_image_gets_its_url_back(self):
+        api.image_update(P1, self.image_id, {'status': 'pending_delete'})
+        api.image_destroy(P1, self.image_id)
+        api.image_restore(base.ADMIN, self.image_id)
+        self.assertRaises(exception.LocationInUse, api.image_location_add,
+                          P2, self.other_id, {'url': self.URL})
+
+    def test_destroy_reports_data_another_image_still_records(self):
+        # Aliases recorded before claims existed are still found.
+        self.legacy_twin(self.other_id, self.URL)
+        api.image_location_add(P1, self.image_id, {'url': 'file:///own'})
+        destroyed = api.image_destroy(P1, self.image_id)
+        self.assertEqual({self.URL: True, 'file:///own': False}, {
+            loc['url']: loc['referenced_elsewhere']
+            for loc in destroyed['locations']})
+        # Once the twin's image is gone too, its data is its own to delete.
+        last = api.image_destroy(P2, self.other_id)
+        self.assertEqual([False], [loc['referenced_elsewhere']
+                                   for loc in last['locations']])
+
+    def test_pending_delete_twins_do_not_both_delete_the_data(self):
+        self.legacy_twin(self.other_id, self.URL)
+        for context, image_id in ((P1, self.image_id),
+                                  (P2, self.other_id)):
+            api.image_update(context, image_id, {'status': 'pending_delete'})
+            api.image_destroy(context, image_id)
+        [first] = api.image_location_find(base.ADMIN, self.image_id,
+                                          status='pending_delete')
+        self.assertTrue(first['referenced_elsewhere'])
+        api.image_location_set_status(base.ADMIN, self.image_id,
+                                      first['id'], 'deleted')
+        [second] = api.image_location_find(base.ADMIN, self.other_id,
+                                           status='pending_delete')
+        self.assertFalse(second['referenced_elsewhere'])
+
+    def test_referenced_elsewhere_lists_the_urls_another_image_records(
+            self):
+        self.assertEqual([], api.image_location_referenced_elsewhere(
+            P1, self.image_id))
+        self.legacy_twin(self.other_id, self.URL)
+        api.image_location_add(P1, self.image_id, {'url': 'file:///own'})
+        self.assertEqual([self.URL], api.image_location_referenced_elsewhere(
+            P1, self.image_id))
+        self.assertRaises(exception.ImageNotFound,
+                          api.image_location_referenced_elsewhere, P3,
+                          self.image_id)

@@ -180,6 +180,35 @@ class GlanceManageTests(testtools.TestCase):
         self.assertEqual(migration.head_revision(),
                          self.manage('db_version').strip())
 
+    def test_upgrade_claims_each_url_once_and_keeps_aliases(self):
+        self.manage('db_upgrade', '0001_initial')
+        with sqlite3.connect(self.db_file) as db:
+            for image_id in ('a', 'b'):
+                db.execute(
+                    "INSERT INTO images (id, status, visibility, min_disk, "
+                    "min_ram, protected, os_hidden, created_at, deleted) "
+                    "VALUES (?, 'active', 'shared', 0, 0, 0, 0, "
+                    "'2020-01-01 00:00:00', 0)", (image_id,))
+            for image_id, url, deleted, status in (
+                    ('a', 'file:///gone', 1, 'deleted'),
+                    ('a', 'file:///shared', 0, 'active'),
+                    ('b', 'file:///shared', 0, 'active'),
+                    ('b', 'file:///gone', 0, 'active')):
+                db.execute(
+                    "INSERT INTO image_locations (image_id, value, status, "
+                    "created_at, deleted) VALUES (?, ?, ?, "
+                    "'2020-01-01 00:00:00', ?)",
+                    (image_id, url, status, deleted))
+        self.manage('db_sync')
+        with sqlite3.connect(self.db_file) as db:
+            rows = db.execute(
+                'SELECT image_id, value, url_hash IS NOT NULL, claim '
+                'IS NOT NULL FROM image_locations ORDER BY id').fetchall()
+        self.assertEqual([('a', 'file:///gone', 1, 0),
+                          ('a', 'file:///shared', 1, 1),
+                          ('b', 'file:///shared', 1, 0),
+                          ('b', 'file:///gone', 1, 1)], rows)
+
     def test_db_purge_command(self):
         self.manage('db_sync')
         with sqlite3.connect(self.db_file) as db:
