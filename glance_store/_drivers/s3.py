@@ -199,6 +199,12 @@ class Store(driver.Store):
     # -- clients and errors ------------------------------------------------
 
     def _client(self, location):
+        if (self.url_filter is not None and
+                location.endpoint.rstrip('/') != self.endpoint.rstrip('/')):
+            # An endpoint a location names, not this store's, is a URL
+            # fetched on a user's behalf (boto3 resolves and connects by
+            # itself: checked, not pinned).
+            self.url_filter(location.endpoint)
         cache_key = (location.endpoint, location.access_key,
                      location.secret_key)
         with self._clients_lock:

@@ -332,9 +332,24 @@ class Store(driver.Store):
 
     # -- connections -------------------------------------------------------
 
+    def _check_foreign_account(self, account):
+        """An auth address a location names, other than the store's own
+        accounts, is a URL fetched on a user's behalf: it goes through the
+        embedding service's url_filter. (swiftclient resolves and connects
+        by itself, so the check cannot pin the address, and the storage URL
+        the auth server answers is not checked.)"""
+        if self.url_filter is None:
+            return
+        own = {self.account.auth_address.rstrip('/')} | {
+            reference.auth_address.rstrip('/')
+            for reference in self.references.values()}
+        if account.auth_address.rstrip('/') not in own:
+            self.url_filter(account.auth_address)
+
     def _connect(self, account, retries=0):
         """A new swiftclient Connection (they are not thread-safe), reusing
         the token an earlier request got for ``account``."""
+        self._check_foreign_account(account)
         with self._tokens_lock:
             url, token = self._tokens.get(account.cache_key, (None, None))
         os_options = dict(self.os_options)
