@@ -29,8 +29,10 @@ from tests.functional import base
 from tests.functional import daemons
 from tests.unit.store import helpers
 
+# An administrator with the roles Keystone's implied roles give one
+# (add_image_location asks for the owning project's member role).
 ADMIN = {'X-Project-Id': 'admin-project', 'X-User-Id': 'admin-user',
-         'X-Roles': 'admin'}
+         'X-Roles': 'admin,member,reader'}
 PATCH = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
 FORMATS = {'x-image-meta-disk_format': 'raw',
            'x-image-meta-container_format': 'bare'}
