@@ -123,7 +123,7 @@ class FuzzTestCase(base.ServerTestCase):
         """Send one request as ``identity``; record a finding when the
         answer breaks a rule. Returns the response (None if none came)."""
         type(self).requests_sent += 1
-        log_offset = self.log_size()
+        log_offsets = (self.log_size(self.api), self.log_size(self.registry))
         try:
             response = rawhttp.send(self.api.port, method, path,
                                     list(identity) + list(headers), body,
@@ -135,22 +135,31 @@ class FuzzTestCase(base.ServerTestCase):
         sent = repr((path, headers, body or raw_body))
         for kind, detail in self.violations(method, response, sent):
             if kind == '5xx':
-                kind = '5xx (%s)' % self.logged_cause(log_offset)
+                kind = '5xx (%s)' % self.logged_cause(*log_offsets)
             self.record(route, method, kind, response.status, path,
                         headers, body or raw_body, detail)
         return response
 
-    def log_size(self):
+    @staticmethod
+    def log_size(daemon):
         try:
-            return os.path.getsize(self.api.log_file)
+            return os.path.getsize(daemon.log_file)
         except OSError:
             return 0
 
-    def logged_cause(self, offset):
-        """What glance-api logged for a 5xx: the exception type and the
-        innermost frame of our code in its last traceback, or its last
-        warning."""
-        with open(self.api.log_file, 'rb') as f:
+    def logged_cause(self, api_offset, registry_offset):
+        """Where a 5xx came from: the exception type and the innermost
+        frame of our code in the last traceback the registry or else
+        glance-api logged, or glance-api's last warning."""
+        registry = self.log_cause(self.registry, registry_offset, False)
+        if registry:
+            return 'registry: ' + registry
+        return self.log_cause(self.api, api_offset, True)
+
+    @staticmethod
+    def log_cause(daemon, offset, warnings_too):
+        """The cause in ``daemon``'s log after ``offset``, if any."""
+        with open(daemon.log_file, 'rb') as f:
             f.seek(offset)
             raw = f.read().decode('utf-8', 'replace').splitlines()
         lines = [LOG_PREFIX.sub('', line) for line in raw]
@@ -165,6 +174,8 @@ class FuzzTestCase(base.ServerTestCase):
             where = '%s:%s' % (match.group(1).replace(REPO + '/', ''),
                                match.group(2))
             return '%s in %s' % (errors[-1] if errors else '?', where)
+        if not warnings_too:
+            return None
         warnings = [LOG_PREFIX.sub('', line) for line in raw
                     if ' WARNING ' in line[:40]]
         if warnings:

@@ -30,6 +30,13 @@ STRINGS = [
 NUMERIC = ['-1', '0', '1', str(2 ** 31), str(2 ** 63 - 1), str(2 ** 63),
            str(2 ** 64), str(-2 ** 63 - 1), '1' * 400, '1e400', '1.5', 'NaN',
            '0x10', ' 7', '+5', '\u0661']
+# Times for created_at/updated_at/changes-since: valid ISO 8601 whose UTC
+# time leaves datetime's range, impossible dates, bad operators.
+TIMES = ['gt:9999-12-31T23:59:59-23:00', '9999-12-31T23:59:59-23:00',
+         'lt:0001-01-01T00:00:00+23:59', 'eq:2020-02-30T00:00:00Z',
+         'gte:2020-01-01T00:00:00.9999999Z', 'gt:', 'neq:junk',
+         '2020-01-01T00:00:00+99:00', 'gt:2020-01-01T00:00:00Z:extra']
+TIME_PARAMETERS = ('created_at', 'updated_at', 'changes-since')
 # Percent escapes that do not decode as UTF-8.
 BAD_ESCAPES = ['%ff', '%00', '%c0%80', '%ed%a0%80', '%', 'x%00y']
 NUMBERS = [0, -1, 1, 2 ** 31, 2 ** 63 - 1, 2 ** 63, 2 ** 64, -2 ** 63 - 1,
@@ -167,7 +174,12 @@ def query(names):
         st.one_of(known, known, known, strings(),
                   st.sampled_from(BAD_ESCAPES + ['property-%c0%80'])),
         st.one_of(st.sampled_from(NUMERIC), st.sampled_from(NUMERIC),
-                  strings(), strings(), st.sampled_from(BAD_ESCAPES)))
+                  st.sampled_from(TIMES), strings(), strings(),
+                  st.sampled_from(BAD_ESCAPES)))
+    time_names = [n for n in names if n in TIME_PARAMETERS]
+    if time_names:
+        pair = st.one_of(pair, st.tuples(st.sampled_from(time_names),
+                                         st.sampled_from(TIMES)))
 
     def render(pairs):
         parts = []

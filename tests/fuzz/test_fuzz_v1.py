@@ -82,7 +82,8 @@ class V1FuzzTest(base.FuzzTestCase):
         self.fuzz(st.tuples(st.booleans(), hostile.query(LIST_PARAMETERS)),
                   exercise, 200, examples=[
                       (False, '?size_min=%d' % 2 ** 63),
-                      (True, '?name=%c0%80')])
+                      (True, '?name=%c0%80'),
+                      (False, '?changes-since=9999-12-31T23:59:59-23:00')])
 
     def test_create_image_with_hostile_headers_and_data(self):
         def exercise(case):

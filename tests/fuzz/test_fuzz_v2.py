@@ -71,7 +71,8 @@ class V2FuzzTest(base.FuzzTestCase):
                       ('?size_min=%d' % 2 ** 63, None),
                       ('?size_max=%d' % 2 ** 64, None),
                       ('?limit=-1&limit=%d' % 2 ** 63, None),
-                      ('?name=%ff', None), ('?tag=%00', None)])
+                      ('?name=%ff', None), ('?tag=%00', None),
+                      ('?created_at=gt:9999-12-31T23:59:59-23:00', None)])
 
     def test_create_image_with_hostile_bodies(self):
         def exercise(case):
