@@ -139,10 +139,20 @@ def _to_datetime(value, what):
     if value is None or not isinstance(value, str):
         return value
     try:
-        return timeutils.normalize_time(timeutils.parse_isotime(value))
+        return _utc_time(value)
     except ValueError:
         raise exception.Invalid(reason='%s is not an ISO 8601 time: %r'
                                 % (what, value)) from None
+
+
+def _utc_time(value):
+    """The naive UTC datetime of an ISO 8601 string; ValueError when it
+    is not one or its UTC time is outside the years 1-9999
+    (9999-12-31T23:59:59-23:00 is)."""
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except OverflowError as e:
+        raise ValueError(str(e)) from None
 
 
 def _parse_datetimes(values):
@@ -536,7 +546,7 @@ def _int_filter(name, value):
 
 def _time_filter(name, value):
     try:
-        return timeutils.normalize_time(timeutils.parse_isotime(value))
+        return _utc_time(value)
     except (ValueError, TypeError, AttributeError):
         raise exception.InvalidFilter(
             reason='%s must be an ISO 8601 time, not %r' % (name, value)

@@ -304,6 +304,12 @@ class TestV1Images(V1TestCase):
         self.assertEqual('deleted', found['status'])
         self.assertIsNotNone(found['deleted_at'])
 
+    def test_changes_since_beyond_year_9999_in_utc_is_400(self):
+        status, _, body = self.request_json(
+            'GET', '/v1/images/detail?changes-since=9999-12-31T23:59:59-23:00')
+        self.assertEqual(400, status, body)
+        self.assertIn('changes-since', body['message'])
+
     def test_list_with_bad_parameters_is_400(self):
         for query in ('size_min=-1', 'sort_key=owner', 'sort_dir=up',
                       'is_public=maybe', 'bogus=1', 'marker=nope'):

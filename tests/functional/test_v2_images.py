@@ -364,6 +364,16 @@ class ImagesTestCase(base.ServerTestCase):
                                                 + query)
             self.assertError(status, body, 400)
 
+    def test_list_with_time_beyond_year_9999_in_utc_is_400(self):
+        # Valid ISO 8601, but 23 hours west of 9999-12-31 is year 10000
+        # in UTC.
+        for query in ('created_at=gt:9999-12-31T23:59:59-23:00',
+                      'updated_at=9999-12-31T23:59:59-23:00'):
+            status, _, body = self.request_json('GET', '/v2/images?'
+                                                + query)
+            self.assertError(status, body, 400)
+            self.assertIn('ISO 8601', body['message'])
+
     def test_list_sorts_by_sort_key_and_sort_dir(self):
         for name in ('b', 'c', 'a'):
             self.create(name=name)
