@@ -155,7 +155,12 @@ class _NoAnswer(Exception):
 
 
 class HTTPTransport:
-    """``POST /rpc`` over a pool of keep-alive connections."""
+    """``POST /rpc`` over a pool of keep-alive connections.
+
+    The pool is this class's own rather than urllib3's: measured with
+    tools/bench-registry, urllib3's costs ~0.08-0.15 ms more client CPU per
+    call (~0.41-0.6 against ~0.33-0.5 ms) and serves fewer calls per second
+    to 16 callers sharing one client."""
 
     def __init__(self, conf):
         host = conf.registry_host

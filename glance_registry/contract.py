@@ -47,7 +47,6 @@ OPERATIONS = {
     'image_tag_get_all': read('image_id'),
     'image_tag_create': write('image_id', 'value'),
     'image_tag_delete': write('image_id', 'value'),
-    'image_tag_set_all': write('image_id', 'tags'),
     # members
     'image_member_create': write('values'),
     'image_member_update': write('member_id', 'values'),

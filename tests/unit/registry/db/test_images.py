@@ -158,16 +158,6 @@ class ImageGetUpdateDestroyTests(base.DBTestCase):
         self.assertEqual('img', image['name'])
         self.assertNotIn('z', image['properties'])
 
-    def test_update_sets_tags_given_in_values(self):
-        api.image_tag_create(P1, self.image_id, 'old')
-        updated = api.image_update(P1, self.image_id, {
-            'tags': ['b', 'a', 'b'], 'properties': {'c': '3'}})
-        self.assertEqual(['a', 'b'], updated['tags'])
-        self.assertEqual(['a', 'b'], api.image_tag_get_all(P1,
-                                                           self.image_id))
-        self.assertEqual({'a': '1', 'b': '2', 'c': '3'},
-                         updated['properties'])
-
     def test_failing_update_changes_neither_tags_nor_properties(self):
         api.image_tag_create(P1, self.image_id, 'old')
         # The locations are written last, after the tags: a bad one must
