@@ -158,9 +158,10 @@ class HTTPTransport:
     """``POST /rpc`` over a pool of keep-alive connections.
 
     The pool is this class's own rather than urllib3's: measured with
-    tools/bench-registry, urllib3's costs ~0.08-0.15 ms more client CPU per
-    call (~0.41-0.6 against ~0.33-0.5 ms) and serves fewer calls per second
-    to 16 callers sharing one client."""
+    tools/bench-registry, urllib3's costs ~0.1 ms more client CPU per call
+    (0.36-0.39 against 0.24-0.29 ms, over the ~0.33 ms budget) and ~0.1 ms
+    more per sequential call, for the same calls per second to 16 callers
+    (the registry is the limit there)."""
 
     def __init__(self, conf):
         host = conf.registry_host
