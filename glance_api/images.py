@@ -380,18 +380,16 @@ class ImageService:
                 context, image, new, values) or from_state
         if properties != (stored.get('properties') or {}):
             values['properties'] = properties
-        tags_changed = new['tags'] != image.get('tags', [])
+        if new['tags'] != image.get('tags', []):
+            values['tags'] = new['tags']
         if values:
-            # purge_props only with the full set of properties: without
-            # them it would delete every property.
+            # One registry call, one transaction: columns, properties,
+            # tags and locations change together or not at all. purge_props
+            # only with the full set of properties: without them it would
+            # delete every property.
             stored = self.registry.image_update(
                 context, image_id=image_id, values=values,
                 purge_props='properties' in values, from_state=from_state)
-        if tags_changed:
-            self.registry.image_tag_set_all(context, image_id=image_id,
-                                            tags=new['tags'])
-            stored['tags'] = new['tags']
-        if values or tags_changed:
             self.notifier.image(context, 'image.update', stored)
         return self.readable(context, stored)
 

@@ -29,6 +29,7 @@ from glance_api import images as image_module
 from glance_api import reader as reader_module
 from glance_api import upload
 from glance_registry.common import exception
+from glance_registry.common import retry
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -143,17 +144,16 @@ class LocationService:
     def hash_in_background(self, context, image_id, url, given):
         """Read the data at ``url`` once and record (or verify) its hashes.
 
-        Retries ``http_retries`` times on a store error; an image whose
-        data does not match ``given`` goes to ``killed``."""
-        for attempt in range(self.conf.http_retries + 1):
-            try:
-                computed = self._hash(url)
-                break
-            except Exception as e:   # store errors of any driver
-                LOG.warning('Reading location of image %s to hash it '
-                            'failed (attempt %d): %s', image_id,
-                            attempt + 1, e)
-        else:
+        Retries ``http_retries`` times, with back-off, on a store error; an
+        image whose data does not match ``given`` goes to ``killed``."""
+        try:
+            computed = retry.call_with_retries(
+                lambda: self._hash(url), self.conf.http_retries + 1,
+                Exception,     # store errors of any driver
+                'Reading the location of image %s to hash it' % image_id)
+        except Exception as e:
+            LOG.warning('Gave up reading the location of image %s to hash '
+                        'it: %s', image_id, e)
             return
         mismatched = [key for key, value in given.items()
                       if computed[key] != value]

@@ -106,7 +106,7 @@ class ServiceCredentials:
             LOG.warning('glance-api could not authenticate its service user '
                         'for registry calls: %s', e)
             raise exception.RegistryUnavailable(
-                reason='no token for the service user: %s' % e)
+                reason='glance-api could not authenticate its service user')
 
     def invalidate(self):
         """Forget the token (the registry refused it); the next call gets

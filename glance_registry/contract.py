@@ -5,85 +5,151 @@ oslo.messaging topic) dispatch through, and the registry client is built from
 it. It imports nothing heavy so glance-api can use it without the database
 code. ``READ`` operations are idempotent and may be retried by the client.
 
-Arguments are keyword-only and JSON-serializable; results are JSON values
-(datetimes as ISO 8601 strings). The signatures live on the functions of
-``glance_registry.db.api`` of the same names; ``glance_registry.dispatch``
-checks at import that the two agree.
+Each operation names its keyword arguments, required first, then the
+optional ones, so a misspelt or missing one is refused before a call is sent
+(by the client) and before it runs (by the registry). Arguments are
+JSON-serializable; results are JSON values (datetimes as ISO 8601 strings).
+Each operation is the function of the same name in ``glance_registry.db.api``;
+``glance_registry.dispatch`` checks at import that its signature names the
+same arguments.
 """
+
+import collections
 
 READ = 'read'
 WRITE = 'write'
 
+Operation = collections.namedtuple('Operation', 'kind required optional')
+
+
+def read(*required, optional=()):
+    """An idempotent operation (the client may retry it)."""
+    return Operation(READ, tuple(required), tuple(optional))
+
+
+def write(*required, optional=()):
+    """An operation that changes something (never retried)."""
+    return Operation(WRITE, tuple(required), tuple(optional))
+
+
 OPERATIONS = {
     # images
-    'image_create': WRITE,
-    'image_get': READ,
-    'image_get_all': READ,
-    'image_update': WRITE,
-    'image_destroy': WRITE,
-    'user_get_storage_usage': READ,
+    'image_create': write('values'),
+    'image_get': read('image_id', optional=('force_show_deleted',)),
+    'image_get_all': read(optional=('filters', 'marker', 'limit', 'sort_key',
+                                    'sort_dir', 'member_status', 'is_public',
+                                    'admin_as_user', 'return_tag')),
+    'image_update': write('image_id', 'values',
+                          optional=('purge_props', 'from_state')),
+    'image_destroy': write('image_id'),
+    'user_get_storage_usage': read('owner_id', optional=('image_id',)),
     # tags
-    'image_tag_get_all': READ,
-    'image_tag_create': WRITE,
-    'image_tag_delete': WRITE,
-    'image_tag_set_all': WRITE,
+    'image_tag_get_all': read('image_id'),
+    'image_tag_create': write('image_id', 'value'),
+    'image_tag_delete': write('image_id', 'value'),
     # members
-    'image_member_create': WRITE,
-    'image_member_update': WRITE,
-    'image_member_delete': WRITE,
-    'image_member_find': READ,
-    'image_member_count': READ,
+    'image_member_create': write('values'),
+    'image_member_update': write('member_id', 'values'),
+    'image_member_delete': write('member_id'),
+    'image_member_find': read(optional=('image_id', 'member', 'status',
+                                        'include_deleted')),
+    'image_member_count': read('image_id'),
     # locations
-    'image_location_add': WRITE,
-    'image_location_update': WRITE,
-    'image_location_delete': WRITE,
-    'image_location_find': READ,
-    'image_location_referenced_elsewhere': READ,
-    'image_location_set_status': WRITE,
+    'image_location_add': write('image_id', 'location'),
+    'image_location_update': write('image_id', 'location'),
+    'image_location_delete': write('image_id', 'location_id', 'status'),
+    'image_location_find': read('image_id', optional=('status',)),
+    'image_location_referenced_elsewhere': read('image_id'),
+    'image_location_set_status': write('image_id', 'location_id', 'status'),
     # delayed delete (the scrubber)
-    'image_mark_deleted': WRITE,
-    'image_restore': WRITE,
+    'image_mark_deleted': write('image_id'),
+    'image_restore': write('image_id'),
     # tasks
-    'task_create': WRITE,
-    'task_get': READ,
-    'task_get_all': READ,
-    'task_update': WRITE,
-    'task_delete': WRITE,
-    # metadata definitions
-    'metadef_namespace_create': WRITE,
-    'metadef_namespace_get': READ,
-    'metadef_namespace_get_all': READ,
-    'metadef_namespace_update': WRITE,
-    'metadef_namespace_delete': WRITE,
-    'metadef_object_create': WRITE,
-    'metadef_object_get': READ,
-    'metadef_object_get_all': READ,
-    'metadef_object_update': WRITE,
-    'metadef_object_delete': WRITE,
-    'metadef_object_delete_namespace_content': WRITE,
-    'metadef_property_create': WRITE,
-    'metadef_property_get': READ,
-    'metadef_property_get_all': READ,
-    'metadef_property_update': WRITE,
-    'metadef_property_delete': WRITE,
-    'metadef_property_delete_namespace_content': WRITE,
-    'metadef_tag_create': WRITE,
-    'metadef_tag_create_tags': WRITE,
-    'metadef_tag_get': READ,
-    'metadef_tag_get_all': READ,
-    'metadef_tag_update': WRITE,
-    'metadef_tag_delete': WRITE,
-    'metadef_tag_delete_namespace_content': WRITE,
-    'metadef_resource_type_create': WRITE,
-    'metadef_resource_type_get': READ,
-    'metadef_resource_type_get_all': READ,
-    'metadef_resource_type_delete': WRITE,
-    'metadef_resource_type_association_create': WRITE,
-    'metadef_resource_type_association_get': READ,
-    'metadef_resource_type_association_get_by_namespace': READ,
-    'metadef_resource_type_association_delete': WRITE,
+    'task_create': write('values'),
+    'task_get': read('task_id', optional=('force_show_deleted',)),
+    'task_get_all': read(optional=('filters', 'marker', 'limit', 'sort_key',
+                                   'sort_dir')),
+    'task_update': write('task_id', 'values'),
+    'task_delete': write('task_id'),
+    # metadata definitions: namespaces
+    'metadef_namespace_create': write('values'),
+    'metadef_namespace_get': read('namespace_name'),
+    'metadef_namespace_get_all': read(optional=('marker', 'limit', 'sort_key',
+                                                'sort_dir', 'filters',
+                                                'with_associations')),
+    'metadef_namespace_update': write('namespace_name', 'values'),
+    'metadef_namespace_delete': write('namespace_name'),
+    # objects
+    'metadef_object_create': write('namespace_name', 'values'),
+    'metadef_object_get': read('namespace_name', 'object_name'),
+    'metadef_object_get_all': read('namespace_name'),
+    'metadef_object_update': write('namespace_name', 'object_name', 'values'),
+    'metadef_object_delete': write('namespace_name', 'object_name'),
+    'metadef_object_delete_namespace_content': write('namespace_name'),
+    # properties
+    'metadef_property_create': write('namespace_name', 'values'),
+    'metadef_property_get': read('namespace_name', 'property_name'),
+    'metadef_property_get_all': read('namespace_name'),
+    'metadef_property_update': write('namespace_name', 'property_name',
+                                     'values'),
+    'metadef_property_delete': write('namespace_name', 'property_name'),
+    'metadef_property_delete_namespace_content': write('namespace_name'),
+    # tags
+    'metadef_tag_create': write('namespace_name', 'values'),
+    'metadef_tag_create_tags': write('namespace_name', 'tags',
+                                     optional=('can_append',)),
+    'metadef_tag_get': read('namespace_name', 'name'),
+    'metadef_tag_get_all': read('namespace_name',
+                                optional=('filters', 'marker', 'limit',
+                                          'sort_key', 'sort_dir')),
+    'metadef_tag_update': write('namespace_name', 'name', 'values'),
+    'metadef_tag_delete': write('namespace_name', 'name'),
+    'metadef_tag_delete_namespace_content': write('namespace_name'),
+    # resource types and their associations with namespaces
+    'metadef_resource_type_create': write('values'),
+    'metadef_resource_type_get': read('resource_type_name'),
+    'metadef_resource_type_get_all': read(),
+    'metadef_resource_type_delete': write('resource_type_name'),
+    'metadef_resource_type_association_create': write('namespace_name',
+                                                      'values'),
+    'metadef_resource_type_association_get': read('namespace_name',
+                                                  'resource_type_name'),
+    'metadef_resource_type_association_get_by_namespace': read(
+        'namespace_name'),
+    'metadef_resource_type_association_delete': write('namespace_name',
+                                                      'resource_type_name'),
 }
 
 
 def is_read(command):
-    return OPERATIONS.get(command) == READ
+    operation = OPERATIONS.get(command)
+    return operation is not None and operation.kind == READ
+
+
+def describe(command, operation=None):
+    """``command(a, b, [c])``: the operation with its arguments, for
+    error messages."""
+    operation = operation or OPERATIONS[command]
+    names = list(operation.required) + ['[%s]' % name
+                                        for name in operation.optional]
+    return '%s(%s)' % (command, ', '.join(names))
+
+
+def argument_problem(command, kwargs):
+    """What is wrong with the keyword arguments ``kwargs`` of the known
+    operation ``command``, as a sentence, or None when they fit."""
+    operation = OPERATIONS[command]
+    unexpected = [name for name in kwargs
+                  if name not in operation.required and
+                  name not in operation.optional]
+    missing = [name for name in operation.required if name not in kwargs]
+    if not unexpected and not missing:
+        return None
+    problems = []
+    if unexpected:
+        problems.append('unexpected argument(s) %s'
+                        % ', '.join(sorted(map(str, unexpected))))
+    if missing:
+        problems.append('missing argument(s) %s' % ', '.join(missing))
+    return '%s; it takes %s' % ('; '.join(problems),
+                                describe(command, operation))

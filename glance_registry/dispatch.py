@@ -1,14 +1,14 @@
 """The registry contract as a table: operation name -> db.api function.
 
 Both transports (``POST /rpc`` and the oslo.messaging endpoint) and the
-registry's REST API call :func:`dispatch`, so arguments are checked, database
-faults translated and results made JSON in this one place.
+registry's REST API call :func:`dispatch`, so arguments are checked and
+results made JSON in this one place. Database faults arrive here already
+translated into our exception classes (``db.engine.translate_errors`` wraps
+every contract function).
 """
 
 import inspect
 
-from oslo_db import exception as db_exception
-from oslo_log import log as logging
 from oslo_serialization import jsonutils
 
 from glance_registry.common import exception
@@ -16,27 +16,43 @@ from glance_registry.common import inputs
 from glance_registry import contract
 from glance_registry.db import api as db_api
 
-LOG = logging.getLogger(__name__)
+
+def signature_mismatches(operations, functions):
+    """How ``operations`` (a contract table) differs from the functions of
+    the same names in ``functions`` (a module): one line per mismatch."""
+    mismatches = []
+    for name, operation in sorted(operations.items()):
+        function = getattr(functions, name, None)
+        if not callable(function):
+            mismatches.append('%s: no such function' % name)
+            continue
+        parameters = list(inspect.signature(function).parameters.values())
+        arguments = parameters[1:]     # the first is the request context
+        required = {p.name for p in arguments if p.default is p.empty}
+        optional = {p.name for p in arguments if p.default is not p.empty}
+        if (set(operation.required), set(operation.optional)) != (
+                required, optional) or any(
+                p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                for p in arguments):
+            mismatches.append(
+                '%s: the contract says %s, the function takes %s'
+                % (name, contract.describe(name, operation),
+                   ', '.join(p.name if p.default is p.empty
+                             else '[%s]' % p.name for p in arguments)))
+    return mismatches
 
 
 def _build_table():
-    table = {}
-    missing = []
-    for name in contract.OPERATIONS:
-        function = getattr(db_api, name, None)
-        if not callable(function):
-            missing.append(name)
-            continue
-        table[name] = (function, inspect.signature(function))
-    if missing:
-        # A contract name without its function is a programming error: fail
-        # at import, never at the first call.
-        raise ImportError('glance_registry.db.api lacks registry contract '
-                          'operations: %s' % ', '.join(sorted(missing)))
-    return table
+    mismatches = signature_mismatches(contract.OPERATIONS, db_api)
+    if mismatches:
+        # A contract that disagrees with its functions is a programming
+        # error: fail at import, never at the first call.
+        raise ImportError('glance_registry.db.api does not match the '
+                          'registry contract:\n' + '\n'.join(mismatches))
+    return {name: getattr(db_api, name) for name in contract.OPERATIONS}
 
 
-OPERATIONS = _build_table()
+FUNCTIONS = _build_table()
 
 _JSON_OBJECT = (dict,)
 _JSON_LIST = (list, tuple)
@@ -105,18 +121,17 @@ def check_integers(kwargs):
 
 
 def check_arguments(command, kwargs):
-    """Raise Invalid unless ``kwargs`` fit the operation's signature."""
-    if not isinstance(command, str) or command not in OPERATIONS:
+    """Raise Invalid unless ``kwargs`` fit the operation; return its
+    function."""
+    if not isinstance(command, str) or command not in FUNCTIONS:
         raise exception.UnknownCommand(command=command)
     if not isinstance(kwargs, dict):
         raise exception.InvalidRequest(
             reason='kwargs of %s must be an object, not %s'
                    % (command, type(kwargs).__name__))
-    function, signature = OPERATIONS[command]
-    try:
-        signature.bind(None, **kwargs)
-    except TypeError as e:
-        raise exception.InvalidRequest(reason='%s: %s' % (command, e))
+    problem = contract.argument_problem(command, kwargs)
+    if problem:
+        raise exception.InvalidRequest(reason='%s: %s' % (command, problem))
     for name, value in kwargs.items():
         types = ARGUMENT_TYPES.get(name)
         if value is None or types is None:
@@ -131,20 +146,12 @@ def check_arguments(command, kwargs):
                 value=value, param=name,
                 extra='%s expects %s' % (command, _type_name(types)))
     check_integers(kwargs)
-    return function
+    return FUNCTIONS[command]
 
 
 def dispatch(context, command, kwargs):
-    """Run one contract operation; return its JSON-ready result."""
+    """Check the arguments, run one contract operation; return its
+    JSON-ready result."""
     function = check_arguments(command, kwargs)
-    try:
-        result = function(context, **kwargs)
-    except exception.GlanceException:
-        raise
-    except db_exception.DBConnectionError as e:
-        LOG.warning('Database unreachable during %s: %s', command, e)
-        raise exception.DatabaseUnavailable(
-            reason='cannot connect to the database')
-    except db_exception.DBDuplicateEntry:
-        raise exception.Duplicate(reason='%s' % command)
+    result = function(context, **kwargs)
     return jsonutils.to_primitive(result, convert_datetime=True)

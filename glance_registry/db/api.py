@@ -848,14 +848,6 @@ def image_tag_delete(context, image_id, value):
             raise exception.TagNotFound(tag=value, image_id=image_id)
 
 
-@write_operation
-def image_tag_set_all(context, image_id, tags):
-    with engine.writer() as session:
-        _image_get(context, session, image_id)
-        _set_tags(session, image_id, _as_list(tags), _now())
-        return _tag_values(session, image_id)
-
-
 # Members ------------------------------------------------------------------
 
 def _member_to_dict(member):

@@ -1,4 +1,5 @@
-"""A registry whose database becomes unreachable answers 503 and recovers.
+"""A registry whose database becomes unreachable answers 503 and recovers;
+a stopped registry makes glance-api answer 503 without naming it.
 
 The registry reaches its own MariaDB database (created for the test)
 through a TCP relay this test runs; stopping the relay cuts every
@@ -11,6 +12,7 @@ import socket
 import threading
 import uuid
 
+import fixtures
 import pymysql
 import testtools
 
@@ -134,3 +136,37 @@ class DatabaseUnreachableTestCase(testtools.TestCase):
         self.assertEqual(200, status, body)
         self.assertEqual('before', body['image']['name'])
         self.assertNotIn('Traceback', self.registry.log_text(tail=100000))
+
+
+class RegistryStoppedTestCase(testtools.TestCase):
+    """glance-api with its registry stopped: 503 in the API's error form,
+    naming neither the registry's address nor its port."""
+
+    def setUp(self):
+        super().setUp()
+        root = self.useFixture(fixtures.TempDir()).path
+        self.registry = self.useFixture(daemons.Registry(root=root))
+        self.api = self.useFixture(daemons.Api(
+            self.registry, root=root,
+            overrides={'DEFAULT': {'registry_client_retries': 1}}))
+
+    def test_stopped_registry_is_503_without_its_address(self):
+        self.registry.stop()
+        for path in ('/v2/images', '/v1/images', '/v2/images/%s'
+                     % uuid.uuid4()):
+            status, _, raw = daemons.http(
+                'GET', self.api.url + path,
+                headers={'Accept': 'application/json'})
+            self.assertEqual(503, status, raw)
+            body = json.loads(raw)
+            self.assertIn('registry is unavailable', body['message'])
+            for secret in (str(self.registry.port), '127.0.0.1', '/rpc',
+                           'http:', 'Traceback'):
+                self.assertNotIn(secret, raw.decode(), path)
+        # The address is in glance-api's log, for the operator.
+        self.assertIn('127.0.0.1:%d' % self.registry.port,
+                      self.api.log_text(tail=10 ** 6))
+
+        self.registry.start()
+        status, _, raw = daemons.http('GET', self.api.url + '/v2/images')
+        self.assertEqual(200, status, raw)

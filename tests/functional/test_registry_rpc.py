@@ -1,5 +1,6 @@
 """POST /rpc and the RegistryClient over HTTP against a real registry."""
 
+import time
 import uuid
 
 from oslo_config import cfg
@@ -40,48 +41,47 @@ class RpcTestCase(base.ServerTestCase):
         if mentions:
             self.assertIn(mentions, body['error']['message'])
 
-    def test_commands_run_in_order_and_answer_a_list(self):
+    def test_one_call_answers_a_list_of_its_result(self):
         image_id = str(uuid.uuid4())
         status, _, body = self.rpc([
             {'command': 'image_create',
              'kwargs': {'values': {'id': image_id, 'name': 'rpc',
                                    'owner': 'project-a',
                                    'properties': {'k': 'v'},
-                                   'tags': ['b', 'a']}}},
-            {'command': 'image_get', 'kwargs': {'image_id': image_id}}])
+                                   'tags': ['b', 'a']}}}])
         self.assertEqual(200, status, body)
-        self.assertEqual(2, len(body))
-        created, fetched = body
+        self.assertEqual(1, len(body))
+        # Datetimes cross the wire as ISO 8601 strings.
+        self.assertRegex(body[0]['created_at'],
+                         r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$')
+        status, _, body = self.rpc([{'command': 'image_get',
+                                     'kwargs': {'image_id': image_id}}])
+        self.assertEqual(200, status, body)
+        [fetched] = body
         self.assertEqual(image_id, fetched['id'])
         self.assertEqual('queued', fetched['status'])
         self.assertEqual({'k': 'v'}, fetched['properties'])
         self.assertEqual(['a', 'b'], fetched['tags'])
-        # Datetimes cross the wire as ISO 8601 strings.
-        self.assertRegex(created['created_at'],
-                         r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$')
 
-    def test_error_answers_its_status_and_earlier_commands_stay_done(self):
+    def test_batch_of_calls_is_400_and_none_runs(self):
         image_id = str(uuid.uuid4())
         result = self.rpc([
             {'command': 'image_create',
              'kwargs': {'values': {'id': image_id, 'owner': 'project-a'}}},
-            {'command': 'image_get',
-             'kwargs': {'image_id': str(uuid.uuid4())}}])
-        self.assertError(404, 'image_not_found', result)
-        status, _, body = self.rpc([{'command': 'image_get',
-                                     'kwargs': {'image_id': image_id}}])
-        self.assertEqual(200, status)
-
-    def test_unknown_command_is_400_naming_it_and_nothing_runs(self):
-        image_id = str(uuid.uuid4())
-        result = self.rpc([
-            {'command': 'image_create',
-             'kwargs': {'values': {'id': image_id}}},
-            {'command': 'image_explode', 'kwargs': {}}])
-        self.assertError(400, 'unknown_command', result,
-                         mentions='image_explode')
+            {'command': 'image_get', 'kwargs': {'image_id': image_id}}])
+        self.assertError(400, 'invalid_request', result,
+                         mentions='one call per request')
         self.assertError(404, 'image_not_found', self.rpc(
             [{'command': 'image_get', 'kwargs': {'image_id': image_id}}]))
+
+    def test_empty_list_is_400(self):
+        self.assertError(400, 'invalid_request', self.rpc([]),
+                         mentions='one call per request')
+
+    def test_unknown_command_is_400_naming_it(self):
+        self.assertError(400, 'unknown_command', self.rpc(
+            [{'command': 'image_explode', 'kwargs': {}}]),
+            mentions='image_explode')
 
     def test_malformed_json_is_400(self):
         result = self.request_json('POST', '/rpc', b'[{"command": ',
@@ -95,7 +95,7 @@ class RpcTestCase(base.ServerTestCase):
 
     def test_item_without_command_is_400(self):
         self.assertError(400, 'invalid_request', self.rpc([{'kwargs': {}}]),
-                         mentions='item 0')
+                         mentions='"command"')
 
     def test_kwargs_of_wrong_type_is_400_naming_the_argument(self):
         self.assertError(400, 'invalid_parameter_value', self.rpc(
@@ -113,7 +113,22 @@ class RpcTestCase(base.ServerTestCase):
 
     def test_missing_argument_is_400(self):
         self.assertError(400, 'invalid_request', self.rpc(
-            [{'command': 'image_get', 'kwargs': {}}]), mentions='image_id')
+            [{'command': 'image_get', 'kwargs': {}}]),
+            mentions='missing argument(s) image_id')
+
+    def test_misspelt_argument_is_400_and_changes_nothing(self):
+        image_id = str(uuid.uuid4())
+        self.rpc([{'command': 'image_create',
+                   'kwargs': {'values': {'id': image_id, 'name': 'before',
+                                         'owner': 'project-a'}}}])
+        self.assertError(400, 'invalid_request', self.rpc(
+            [{'command': 'image_update',
+              'kwargs': {'image_id': image_id, 'values': {'name': 'after'},
+                         'purge_properties': True}}]),
+            mentions='unexpected argument(s) purge_properties')
+        status, _, body = self.rpc([{'command': 'image_get',
+                                     'kwargs': {'image_id': image_id}}])
+        self.assertEqual('before', body[0]['name'])
 
     def test_invalid_sort_key_is_400(self):
         self.assertError(400, 'invalid_sort_key', self.rpc(
@@ -236,3 +251,56 @@ class WorkersTestCase(base.ServerTestCase):
                 'GET', '/images/%s' % image_id, headers=OWNER,
                 server=self.registry)
             self.assertEqual(200, status, body)
+
+
+PATCH_TYPE = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
+
+
+class ApiRegistryCallsTestCase(base.ServerTestCase):
+    """What one Image API request costs the registry, counted in the
+    registry's access log (one ``POST /rpc`` line per call)."""
+
+    api_overrides = {'oslo_messaging_notifications': {'driver': 'log'}}
+
+    def rpc_calls(self, expected=None):
+        """The number of /rpc requests the registry has logged; with
+        ``expected``, wait until it is reached (the access line is written
+        after the answer) and a moment more for any extra call."""
+        def count():
+            return self.registry.log_text(tail=10 ** 8).count('"POST /rpc ')
+        deadline = time.time() + 10
+        while expected is not None and count() < expected and \
+                time.time() < deadline:
+            time.sleep(0.05)
+        if expected is not None:
+            time.sleep(0.3)
+        return count()
+
+    def test_patch_of_tags_and_properties_is_one_registry_write(self):
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {'name': 'one-write', 'tags': ['a'],
+                                   'k': 'v'}, headers=OWNER)
+        self.assertEqual(201, status, image)
+        before = self.rpc_calls(expected=0)
+
+        status, _, patched = self.request_json(
+            'PATCH', '/v2/images/%s' % image['id'], [
+                {'op': 'replace', 'path': '/tags', 'value': ['c', 'b']},
+                {'op': 'replace', 'path': '/k', 'value': 'w'},
+                {'op': 'add', 'path': '/colour', 'value': 'red'}],
+            headers=dict(OWNER, **PATCH_TYPE))
+
+        self.assertEqual(200, status, patched)
+        # image_get to read it, then one image_update with the tags.
+        self.assertEqual(before + 2, self.rpc_calls(expected=before + 2))
+        self.assertEqual(['b', 'c'], sorted(patched['tags']))
+        self.assertEqual(('w', 'red'), (patched['k'], patched['colour']))
+        status, _, shown = self.request_json(
+            'GET', '/v2/images/%s' % image['id'], headers=OWNER)
+        self.assertEqual(['b', 'c'], sorted(shown['tags']))
+        self.assertEqual(('w', 'red'), (shown['k'], shown['colour']))
+        notifications = [
+            line for line in self.api.log_text(tail=10 ** 8).splitlines()
+            if 'oslo.messaging.notification.image.update' in line and
+            image['id'] in line]
+        self.assertEqual(1, len(notifications))

@@ -109,6 +109,32 @@ class ClientTestCase(testtools.TestCase):
         self.assertRaises(TypeError, registry.image_get, self.context, 'x')
         self.assertEqual([], self.server.requests)
 
+    def test_misspelt_argument_is_refused_before_anything_is_sent(self):
+        registry = self.make_client()
+        error = self.assertRaises(TypeError, registry.image_get,
+                                  self.context, image_id='abc',
+                                  force_show_delete=True)
+        self.assertIn('unexpected argument(s) force_show_delete', str(error))
+        self.assertIn('image_get(image_id, [force_show_deleted])',
+                      str(error))
+        self.assertEqual([], self.server.requests)
+
+    def test_missing_argument_is_refused_before_anything_is_sent(self):
+        registry = self.make_client()
+        error = self.assertRaises(TypeError, registry.image_update,
+                                  self.context, image_id='abc')
+        self.assertIn('missing argument(s) values', str(error))
+        self.assertRaises(TypeError, registry.call, self.context,
+                          'image_get', imageid='abc')
+        self.assertEqual([], self.server.requests)
+
+    def test_optional_arguments_may_be_left_out_or_given(self):
+        registry = self.make_client()
+        registry.image_get(self.context, image_id='abc')
+        registry.image_get(self.context, image_id='abc',
+                           force_show_deleted=True)
+        self.assertEqual(2, len(self.server.requests))
+
     def test_call_sends_one_command_and_the_identity_headers(self):
         self.server.script = [('ok', {'id': 'abc'})]
         registry = self.make_client()
@@ -158,7 +184,8 @@ class ClientTestCase(testtools.TestCase):
                           registry.image_update, self.context, image_id='i',
                           values={'status': 'saving'}, from_state='queued')
 
-    def test_connection_refused_is_registry_unavailable(self):
+    def test_connection_refused_is_registry_unavailable_naming_no_address(
+            self):
         with socket.socket() as s:
             s.bind(('127.0.0.1', 0))
             port = s.getsockname()[1]
@@ -168,6 +195,8 @@ class ClientTestCase(testtools.TestCase):
                                   registry.image_get, self.context,
                                   image_id='abc')
         self.assertEqual(503, error.http_status)
+        for address in ('127.0.0.1', str(port), '/rpc'):
+            self.assertNotIn(address, str(error))
 
     def test_read_is_retried_after_a_dropped_connection(self):
         self.server.script = [('drop', None), ('ok', {'id': 'abc'})]

@@ -4,13 +4,34 @@ import testtools
 
 from glance_registry.common import exception
 from glance_registry import contract
+from glance_registry.db import api as db_api
 from glance_registry import dispatch
 
 
 class DispatchTestCase(testtools.TestCase):
 
-    def test_every_contract_operation_has_its_db_function(self):
-        self.assertEqual(set(contract.OPERATIONS), set(dispatch.OPERATIONS))
+    def test_contract_table_matches_the_db_function_signatures(self):
+        self.assertEqual([], dispatch.signature_mismatches(
+            contract.OPERATIONS, db_api))
+        self.assertEqual(set(contract.OPERATIONS), set(dispatch.FUNCTIONS))
+
+    def test_table_that_misnames_an_argument_is_a_mismatch(self):
+        table = dict(contract.OPERATIONS,
+                     image_get=contract.read('image_id',
+                                             optional=('show_deleted',)),
+                     image_frob=contract.write('image_id'))
+        mismatches = dispatch.signature_mismatches(table, db_api)
+        self.assertEqual(2, len(mismatches), mismatches)
+        self.assertIn('image_frob: no such function', mismatches)
+        self.assertIn('[force_show_deleted]', mismatches[1])
+        self.assertIn('[show_deleted]', mismatches[1])
+
+    def test_table_that_makes_a_required_argument_optional_is_a_mismatch(
+            self):
+        table = {'image_update': contract.write(
+            'image_id', optional=('values', 'purge_props', 'from_state'))}
+        self.assertEqual(1, len(dispatch.signature_mismatches(table,
+                                                              db_api)))
 
     def test_unknown_command_is_refused_naming_it(self):
         error = self.assertRaises(exception.UnknownCommand,
@@ -35,7 +56,21 @@ class DispatchTestCase(testtools.TestCase):
     def test_missing_argument_is_named(self):
         error = self.assertRaises(exception.InvalidRequest,
                                   dispatch.check_arguments, 'image_get', {})
-        self.assertIn('image_id', str(error))
+        self.assertIn('missing argument(s) image_id', str(error))
+
+    def test_refusal_names_the_arguments_the_operation_takes(self):
+        error = self.assertRaises(
+            exception.InvalidRequest, dispatch.check_arguments,
+            'image_update', {'image_id': 'x', 'value': {}})
+        self.assertIn('unexpected argument(s) value', str(error))
+        self.assertIn('missing argument(s) values', str(error))
+        self.assertIn('image_update(image_id, values, [purge_props], '
+                      '[from_state])', str(error))
+
+    def test_dispatch_refuses_unknown_keyword_before_the_database(self):
+        self.assertRaises(exception.InvalidRequest, dispatch.dispatch,
+                          None, 'image_get', {'image_id': 'x',
+                                              'force_show_delete': True})
 
     def test_wrong_type_is_named(self):
         error = self.assertRaises(

@@ -38,10 +38,10 @@ class TagTests(ChildTestCase):
                                   P1, self.image_id, 'a')
         self.assertEqual(404, error.http_status)
 
-    def test_set_all_replaces_the_tags(self):
-        api.image_tag_set_all(P1, self.image_id, ['a', 'b'])
-        self.assertEqual(['b', 'c'], api.image_tag_set_all(
-            P1, self.image_id, ['c', 'b', 'c']))
+    def test_update_with_tags_replaces_them(self):
+        api.image_update(P1, self.image_id, {'tags': ['a', 'b']})
+        self.assertEqual(['b', 'c'], api.image_update(
+            P1, self.image_id, {'tags': ['c', 'b', 'c']})['tags'])
         self.assertEqual(['b', 'c'], api.image_get(P1, self.image_id)['tags'])
 
     def test_tags_of_an_unknown_image(self):

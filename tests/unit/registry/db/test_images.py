@@ -158,6 +158,24 @@ class ImageGetUpdateDestroyTests(base.DBTestCase):
         self.assertEqual('img', image['name'])
         self.assertNotIn('z', image['properties'])
 
+    def test_failing_update_changes_neither_tags_nor_properties(self):
+        api.image_tag_create(P1, self.image_id, 'old')
+        # The locations are written last, after the tags: a bad one must
+        # undo the whole update.
+        self.assertRaises(exception.Invalid, api.image_update, P1,
+                          self.image_id, {
+                              'name': 'changed', 'tags': ['new'],
+                              'properties': {'a': 'changed'},
+                              'locations': [{'url': 'file:///two',
+                                             'status': 'bogus'}]},
+                          purge_props=True)
+        image = api.image_get(P1, self.image_id)
+        self.assertEqual('img', image['name'])
+        self.assertEqual(['old'], image['tags'])
+        self.assertEqual({'a': '1', 'b': '2'}, image['properties'])
+        self.assertEqual(['file:///one'],
+                         [loc['url'] for loc in image['locations']])
+
     def test_update_unknown_image_raises_not_found(self):
         self.assertRaises(exception.ImageNotFound, api.image_update, P1,
                           'nope', {'name': 'x'})
