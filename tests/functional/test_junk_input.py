@@ -256,6 +256,41 @@ class TestChunkedUpload(JunkTestCase):
         self.assertEqual(before[2], self.stored()[2])
 
 
+class TestChunkLargerThanTheCap(JunkTestCase):
+    """A chunk whose size line declares more than image_size_cap is
+    refused when the line is read, not after waiting for its data."""
+
+    # 2**48 bytes declared, 5 sent.
+    HUGE_CHUNK = b'1000000000000\r\nhello\r\n0\r\n\r\n'
+
+    def test_v2_upload_with_a_chunk_past_the_cap_is_413_and_stays_queued(
+            self):
+        image = self.create_image()
+        before = self.stored()
+        status, body = self.send_raw(
+            'PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\n'
+            'Content-Type: application/octet-stream\r\n'
+            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+            % image['id'], self.HUGE_CHUNK)
+        self.assertEqual(413, status, body)
+        self.assertEqual(before[1:], self.stored()[1:])
+        self.assertEqual('queued', self.show_image(image['id'])['status'])
+
+    def test_v1_upload_with_a_chunk_past_the_cap_is_413_and_keeps_no_data(
+            self):
+        before = self.stored()
+        status, body = self.send_raw(
+            'POST /v1/images HTTP/1.1\r\nHost: x\r\n'
+            'x-image-meta-name: v1-huge-chunk\r\n'
+            'x-image-meta-disk_format: raw\r\n'
+            'x-image-meta-container_format: bare\r\n'
+            'Content-Type: application/octet-stream\r\n'
+            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+            self.HUGE_CHUNK)
+        self.assertEqual(413, status, body)
+        self.assertEqual(before[2], self.stored()[2])
+
+
 class TestLongInputIsNotEchoed(JunkTestCase):
 
     MEGABYTE = 'x' * (1024 * 1024)
