@@ -9,8 +9,9 @@ rule ``context_is_admin``.
 ``noauth``: without Keystone every request acts as an administrator of the
 project ``noauth_project_id`` unless it names its own identity with the
 headers keystonemiddleware would set (``X-Project-Id``/``X-Tenant-Id``,
-``X-User-Id``, ``X-Roles``); then it acts as that project and user, and is
-an administrator only when its roles include ``admin_role``.
+``X-User-Id``, ``X-Roles``); then it acts as that project and user, with
+the roles Keystone's default implications add (admin -> member -> reader),
+and is an administrator only when its roles include ``admin_role``.
 """
 
 from oslo_config import cfg
@@ -40,20 +41,40 @@ def list_opts():
     return noauth_opts
 
 
+# Keystone's default role implications (since Rocky): a token carrying a
+# role carries the roles it implies, and policies are written for that.
+IMPLIED_ROLES = {'admin': ('member',), 'member': ('reader',)}
+
+
+def with_implied_roles(roles):
+    """``roles`` plus the roles Keystone's default implications add, in
+    order, each once."""
+    result = []
+    pending = list(roles)
+    while pending:
+        role = pending.pop(0)
+        if role not in result:
+            result.append(role)
+            pending.extend(IMPLIED_ROLES.get(role.lower(), ()))
+    return result
+
+
 def noauth_context(environ):
-    """The RequestContext of a request served without authentication."""
+    """The RequestContext of a request served without authentication:
+    roles as sent, with what Keystone would imply from them."""
     if any(environ.get(h) for h in _IDENTITY_HEADERS):
         context = registry_middleware.context_from_headers(environ)
         if not context.project_id:
             context.project_id = CONF.noauth_project_id
         if not context.user_id:
             context.user_id = CONF.noauth_user_id
+        context.roles = with_implied_roles(context.roles)
         return context
     context = registry_middleware.context_from_headers(environ,
                                                        is_admin=True)
     context.project_id = CONF.noauth_project_id
     context.user_id = CONF.noauth_user_id
-    context.roles = [CONF.admin_role]
+    context.roles = with_implied_roles([CONF.admin_role])
     return context
 
 

@@ -13,6 +13,7 @@ import time
 import uuid
 
 from tests.functional import base
+from tests.functional import test_v2_locations
 
 PATCH_V21 = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
 PATCH_V20 = {'Content-Type': 'application/openstack-images-v2.0-json-patch'}
@@ -713,7 +714,8 @@ class ImagesTestCase(base.ServerTestCase):
                         .startswith('req-'), headers)
 
 
-class ImagesWithLocationsTestCase(base.ServerTestCase):
+class ImagesWithLocationsTestCase(test_v2_locations.DataServerMixin,
+                                  base.ServerTestCase):
     """show_multiple_locations and show_image_direct_url on."""
 
     api_overrides = {'DEFAULT': {'show_multiple_locations': True,
@@ -735,7 +737,25 @@ class ImagesWithLocationsTestCase(base.ServerTestCase):
         self.assertEqual(url, image['direct_url'])
 
     def test_patch_adds_location_to_queued_image_making_it_active(self):
-        status, _, source = self.request_json('POST', '/v2/images', {
+        url = self.served_url(b'0123456789')
+        _, _, image = self.request_json('POST', '/v2/images', {
+            'disk_format': 'raw', 'container_format': 'bare'})
+        status, _, body = self.request(
+            'PATCH', '/v2/images/%s' % image['id'], json.dumps([
+                {'op': 'add', 'path': '/locations/-',
+                 'value': {'url': url, 'metadata': {}}}]).encode(),
+            PATCH_V21)
+        body = json.loads(body)
+        self.assertEqual(200, status, body)
+        self.assertEqual('active', body['status'])
+        self.assertEqual(10, body['size'])
+        # The store holding the location is recorded, as upstream does.
+        self.assertEqual([{'url': url, 'metadata': {'store': 'http'}}],
+                         body['locations'])
+        self.assertEqual('http', body['stores'])
+
+    def test_patch_adding_another_images_data_as_location_is_400(self):
+        _, _, source = self.request_json('POST', '/v2/images', {
             'disk_format': 'raw', 'container_format': 'bare'})
         self.request('PUT', '/v2/images/%s/file' % source['id'],
                      b'0123456789', OCTET)
@@ -749,14 +769,9 @@ class ImagesWithLocationsTestCase(base.ServerTestCase):
                 {'op': 'add', 'path': '/locations/-',
                  'value': {'url': url, 'metadata': {}}}]).encode(),
             PATCH_V21)
-        body = json.loads(body)
-        self.assertEqual(200, status, body)
-        self.assertEqual('active', body['status'])
-        self.assertEqual(10, body['size'])
-        # The store holding the location is recorded, as upstream does.
-        self.assertEqual([{'url': url, 'metadata': {'store': 'file'}}],
-                         body['locations'])
-        self.assertEqual('file', body['stores'])
+        self.assertEqual(400, status, body)
+        _, _, image = self.request_json('GET', '/v2/images/%s' % image['id'])
+        self.assertEqual(('queued', []), (image['status'], image['locations']))
 
 
 class ImagesOverMessagingTestCase(base.RegistryOverMessagingMixin,

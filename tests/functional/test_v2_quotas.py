@@ -7,6 +7,7 @@ import os
 
 from tests.functional import base
 from tests.functional import test_v2_lifecycle as lifecycle
+from tests.functional import test_v2_locations
 
 PATCH = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
 OWNER = lifecycle.OWNER
@@ -34,7 +35,8 @@ class QuotaMixin(lifecycle.LifecycleMixin):
         self.assertIn(name, body['message'])
 
 
-class QuotasTestCase(QuotaMixin, base.ServerTestCase):
+class QuotasTestCase(test_v2_locations.DataServerMixin, QuotaMixin,
+                     base.ServerTestCase):
 
     api_overrides = {'DEFAULT': {'image_member_quota': 2,
                                  'image_property_quota': 2,
@@ -101,10 +103,8 @@ class QuotasTestCase(QuotaMixin, base.ServerTestCase):
         self.assertEqual(413, status, body)
 
     def test_location_quota_and_location_rules(self):
-        first = self.create_active(data=b'first')
-        second = self.create_active(data=b'second')
-        third = self.create_active(data=b'third')
-        urls = [self.location_url(i) for i in (first, second, third)]
+        urls = [self.served_url(data)
+                for data in (b'first', b'second', b'third')]
         image = self.create()
         # An unknown store and an unreadable location are refused.
         self.patch(image['id'], [{'op': 'add', 'path': '/locations/-',
@@ -128,17 +128,17 @@ class QuotasTestCase(QuotaMixin, base.ServerTestCase):
                                                    'metadata': {}}}],
                           expected=413)
         self.assertIn('location', body['message'])
+        # Removing a location is for administrators (upstream's
+        # delete_image_location default).
+        self.patch(image['id'], [{'op': 'remove', 'path': '/locations/0'}],
+                   expected=403)
         got = self.patch(image['id'], [{'op': 'remove',
-                                        'path': '/locations/0'}])
+                                        'path': '/locations/0'}],
+                         headers=ADMIN)
         self.assertEqual([urls[1]], [loc['url'] for loc in got['locations']])
         # The last location of an active image stays.
         self.patch(image['id'], [{'op': 'remove', 'path': '/locations/0'}],
-                   expected=403)
-
-    def location_url(self, image):
-        _, shown = self.call('GET', '/v2/images/%s' % image['id'],
-                             expected=200)
-        return shown['locations'][0]['url']
+                   headers=ADMIN, expected=403)
 
 
 class DiscoveryTestCase(base.ServerTestCase):

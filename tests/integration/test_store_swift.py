@@ -10,6 +10,7 @@ import io
 import os
 import socket
 import threading
+import urllib.parse
 import uuid
 
 import fixtures
@@ -141,6 +142,13 @@ class SwiftLargeObjectContractTest(SwiftHelpers,
         store.large_object_size = TINY_SEGMENT
         store.large_object_chunk_size = TINY_SEGMENT
         return store
+
+    def outside_uri(self):
+        # Every swift+config location is the store's own: outside is an
+        # inline-credentials location in a container the store never uses.
+        return ('swift+http://test%%3Atester:testing@%s/auth/v1.0/'
+                'not-%s/image-1' % (urllib.parse.urlsplit(
+                    self.cluster.auth_url).netloc, self.container))
 
     def test_images_over_the_threshold_are_segments_and_a_manifest(self):
         data = conformance.payload(2 * TINY_SEGMENT + 100)
