@@ -27,9 +27,11 @@ def random_bytes(size, seed):
     return random.Random(seed).randbytes(size)
 
 
-class ReplicatorTestCase(base.ServerTestCase):
-    """The class's pair is the source; ``target`` and ``third`` are two more
-    pairs, started in folders of their own."""
+class ReplicatorMixin:
+    """Mixed into a ServerTestCase, whose pair is the source: ``target`` and
+    ``third`` are two more pairs with the same configuration, started in
+    folders of their own. ``headers()`` authenticates the test's own
+    calls."""
 
     @classmethod
     def setUpClass(cls):
@@ -49,54 +51,59 @@ class ReplicatorTestCase(base.ServerTestCase):
         return cls._start(daemons.Api(registry, root=root,
                                       overrides=cls.api_config()))
 
-    # -- helpers ---------------------------------------------------------
+    def headers(self, extra=None):
+        return dict(extra or {})
 
-    def replicator(self, *args, expect=0):
+    def replicator(self, *args, expect=0, env=None):
         """Run glance-replicator as ``python -m`` from this tree."""
         return self.run_cli(
             [sys.executable, '-m', 'glance_api.replicator'] + list(args),
-            expect=expect, env={'PYTHONPATH': daemons.REPO})
+            expect=expect, env=dict(env or {}, PYTHONPATH=daemons.REPO))
 
     @staticmethod
     def server(api):
         return '127.0.0.1:%d' % api.port
 
-    def call(self, api, method, path, body=None, headers=None, expected=200):
-        status, _, data = self.request_json(method, path, body, headers,
+    def api_call(self, api, method, path, body=None, headers=None,
+                 expected=200):
+        status, _, data = self.request_json(method, path, body,
+                                            self.headers(headers),
                                             server=api)
         self.assertEqual(expected, status, data)
         return data
 
     def show(self, api, image_id):
-        return self.call(api, 'GET', '/v2/images/%s' % image_id)
+        return self.api_call(api, 'GET', '/v2/images/%s' % image_id)
 
     def create_active(self, data, **values):
         """An active image on the source holding ``data``."""
         body = {'name': 'replicated', 'disk_format': 'raw',
                 'container_format': 'bare'}
         body.update(values)
-        image = self.call(self.api, 'POST', '/v2/images', body,
-                          expected=201)
+        image = self.api_call(self.api, 'POST', '/v2/images', body,
+                              expected=201)
         status, _, text = self.request(
-            'PUT', '/v2/images/%s/file' % image['id'], data, OCTET)
+            'PUT', '/v2/images/%s/file' % image['id'], data,
+            self.headers(OCTET))
         self.assertEqual(204, status, text)
         return self.show(self.api, image['id'])
 
     def patch(self, api, image_id, changes):
-        return self.call(api, 'PATCH', '/v2/images/%s' % image_id,
-                         json.dumps(changes).encode(), PATCH)
+        return self.api_call(api, 'PATCH', '/v2/images/%s' % image_id,
+                             json.dumps(changes).encode(), PATCH)
 
-    def assertCopied(self, api, source_image, data):
+    def assertCopied(self, api, source_image, data, fields=COPIED_FIELDS):
         """``api`` holds ``source_image``: the same metadata and the same
         bytes, through the API and in its store's folder."""
         copy = self.show(api, source_image['id'])
-        for name in COPIED_FIELDS:
+        for name in fields:
             self.assertEqual(source_image[name], copy[name], name)
         self.assertEqual(sorted(source_image['tags']), sorted(copy['tags']))
         self.assertEqual(self.properties(source_image),
                          self.properties(copy))
         status, _, downloaded = self.request(
-            'GET', '/v2/images/%s/file' % copy['id'], server=api)
+            'GET', '/v2/images/%s/file' % copy['id'], headers=self.headers(),
+            server=api)
         self.assertEqual(200, status)
         self.assertEqual(hashlib.md5(data).hexdigest(),
                          hashlib.md5(downloaded).hexdigest())
@@ -106,6 +113,7 @@ class ReplicatorTestCase(base.ServerTestCase):
                          copy['os_hash_value'])
         with open(self.data_file(api, copy['id']), 'rb') as f:
             self.assertEqual(data, f.read())
+        return copy
 
     @staticmethod
     def data_file(api, image_id):
@@ -121,6 +129,11 @@ class ReplicatorTestCase(base.ServerTestCase):
     def summary(self, result):
         return result.stdout.strip().splitlines()[-1]
 
+
+class ReplicatorTestCase(ReplicatorMixin, base.ServerTestCase):
+    """Without authentication (the noauth flavor): every call is an
+    administrator's."""
+
     # -- tests -----------------------------------------------------------
 
     def test_livecopy_copies_images_byte_identical_then_nothing_more(self):
@@ -133,8 +146,8 @@ class ReplicatorTestCase(base.ServerTestCase):
         hidden = self.create_active(small, name='hidden', os_hidden=True,
                                     visibility='community')
         empty = self.create_active(b'', name='empty')
-        queued = self.call(self.api, 'POST', '/v2/images',
-                           {'name': 'no-data'}, expected=201)
+        queued = self.api_call(self.api, 'POST', '/v2/images',
+                               {'name': 'no-data'}, expected=201)
 
         result = self.replicator('livecopy', self.server(self.api),
                                  self.server(self.target))
@@ -145,8 +158,8 @@ class ReplicatorTestCase(base.ServerTestCase):
         self.assertCopied(self.target, hidden, small)
         self.assertCopied(self.target, empty, b'')
         # Not active on the source: skipped, as Kilo did.
-        self.call(self.target, 'GET', '/v2/images/%s' % queued['id'],
-                  expected=404)
+        self.api_call(self.target, 'GET', '/v2/images/%s' % queued['id'],
+                      expected=404)
         self.assertNotIn(queued['id'], result.stdout)
         updated_at = self.show(self.target, public['id'])['updated_at']
 
@@ -171,8 +184,8 @@ class ReplicatorTestCase(base.ServerTestCase):
                                  self.server(self.target))
 
         self.assertNotIn(image['id'], result.stdout)
-        self.call(self.target, 'GET', '/v2/images/%s' % image['id'],
-                  expected=404)
+        self.api_call(self.target, 'GET', '/v2/images/%s' % image['id'],
+                      expected=404)
 
     def test_compare_reports_changes_and_livecopy_brings_them_over(self):
         data = random_bytes(5000, 'changed')
@@ -218,8 +231,8 @@ class ReplicatorTestCase(base.ServerTestCase):
         data = random_bytes(2 * MiB + 1, 'dumped')
         image = self.create_active(data, name='dumped', tags=['dump'],
                                    os_distro='fedora')
-        queued = self.call(self.api, 'POST', '/v2/images',
-                           {'name': 'queued-in-dump'}, expected=201)
+        queued = self.api_call(self.api, 'POST', '/v2/images',
+                               {'name': 'queued-in-dump'}, expected=201)
         path = os.path.join(self.root, 'dump-%s' % image['id'])
 
         dump = self.replicator('dump', self.server(self.api), path)
@@ -239,8 +252,8 @@ class ReplicatorTestCase(base.ServerTestCase):
 
         self.assertIn('copied %s' % image['id'], load.stdout)
         self.assertCopied(self.third, image, data)
-        self.call(self.third, 'GET', '/v2/images/%s' % queued['id'],
-                  expected=404)
+        self.api_call(self.third, 'GET', '/v2/images/%s' % queued['id'],
+                      expected=404)
         self.assertEqual('', self.replicator(
             'compare', self.server(self.api), self.server(self.third)).stdout)
         again = self.replicator('load', path, self.server(self.third))
@@ -252,8 +265,8 @@ class ReplicatorTestCase(base.ServerTestCase):
         self.create_active(random_bytes(12345, 'size'), os_hidden=True)
         expected_total = expected_count = 0
         for hidden in ('false', 'true'):
-            listed = self.call(self.api, 'GET',
-                               '/v2/images?limit=1000&os_hidden=' + hidden)
+            listed = self.api_call(self.api, 'GET',
+                                   '/v2/images?limit=1000&os_hidden=' + hidden)
             for image in listed['images']:
                 if image['status'] == 'active':
                     expected_total += image['size']
@@ -300,13 +313,13 @@ class ReplicatorTestCase(base.ServerTestCase):
         image = self.create_active(b'source bytes')
         self.addCleanup(self.delete_from_source, image['id'])
         target_data = b'target bytes, different'
-        self.call(self.target, 'POST', '/v2/images',
-                  {'id': image['id'], 'name': 'other',
-                   'disk_format': 'raw', 'container_format': 'bare'},
-                  expected=201)
+        self.api_call(self.target, 'POST', '/v2/images',
+                      {'id': image['id'], 'name': 'other',
+                       'disk_format': 'raw', 'container_format': 'bare'},
+                      expected=201)
         status, _, body = self.request(
-            'PUT', '/v2/images/%s/file' % image['id'], target_data, OCTET,
-            server=self.target)
+            'PUT', '/v2/images/%s/file' % image['id'], target_data,
+            self.headers(OCTET), server=self.target)
         self.assertEqual(204, status, body)
 
         result = self.replicator('livecopy', self.server(self.api),
