@@ -340,6 +340,8 @@ def read_chunks(stream, size, chunk_size, progress=None, hashes=()):
     """The bytes of ``stream`` in chunks, exactly ``size`` of them: a
     source that ends early or gives more raises (the target would wait for
     bytes never sent, or store too many)."""
+    if size is None:
+        raise ReplicationError('the source shows no size for its data')
     count = 0
     while True:
         chunk = stream.read(chunk_size)
@@ -631,6 +633,8 @@ def command_dump(options, clients, args):
             continue
         try:
             dump_data(source, image, data_path, options)
+        except exception.NotAuthenticated:
+            raise
         except exception.GlanceException as e:
             LOG.error('%s: %s', image_id, e)
             failed += 1
@@ -664,6 +668,10 @@ def dump_data(source, image, data_path, options):
             for chunk in read_chunks(download, size, options.chunksize,
                                      progress, hashes):
                 f.write(chunk)
+    except BaseException:
+        if os.path.exists(part):
+            os.unlink(part)
+        raise
     finally:
         download.close()
     for digest, expected in ((md5, image.get('checksum')),

@@ -331,6 +331,25 @@ class ReplicatorTestCase(ReplicatorMixin, base.ServerTestCase):
             self.assertEqual(target_data, f.read())
         self.assertEqual('other', self.show(self.target, image['id'])['name'])
 
+    def test_a_copy_with_other_checksums_is_deleted_and_reported(self):
+        data = random_bytes(70000, 'tampered')
+        image = self.create_active(data, name='tampered')
+        self.addCleanup(self.delete_from_source, image['id'])
+        path = os.path.join(self.root, 'dump-%s' % image['id'])
+        self.replicator('dump', self.server(self.api), path)
+        with open(os.path.join(path, image['id'] + '.img'), 'r+b') as f:
+            f.write(b'X')
+
+        result = self.replicator('load', self.server(self.third), path,
+                                 expect=1)
+
+        self.assertIn('failed %s' % image['id'], result.stdout)
+        self.assertIn('the copy differs (', result.stderr)
+        self.api_call(self.third, 'GET', '/v2/images/%s' % image['id'],
+                      expected=404)
+        self.assertFalse(os.path.exists(self.data_file(self.third,
+                                                       image['id'])))
+
     def delete_from_source(self, image_id):
         """Leave no conflict behind for the other tests' livecopies."""
         self.request('DELETE', '/v2/images/%s' % image_id)
