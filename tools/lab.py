@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Lay out ./lab like an RDO controller and run the two daemons from it.
 
-lab/etc/glance          glance-api.conf, glance-registry.conf, paste ini files
+lab/etc/glance          glance-api.conf, glance-registry.conf, paste ini files,
+                        metadefs/ (the metadata definitions catalog)
 lab/var/lib/glance      glance.sqlite, images/
 lab/var/log/glance      api.log, registry.log
 lab/run/glance          pid files
@@ -22,7 +23,7 @@ ETC = os.path.join(LAB, 'etc', 'glance')
 LIB = os.path.join(LAB, 'var', 'lib', 'glance')
 LOG = os.path.join(LAB, 'var', 'log', 'glance')
 RUN = os.path.join(LAB, 'run', 'glance')
-BIN = os.path.join(REPO, '.venv', 'bin')
+BIN = os.environ.get('GLANCE_LAB_BIN', os.path.join(REPO, '.venv', 'bin'))
 HOST = os.environ.get('GLANCE_LAB_HOST', '127.0.0.1')
 API_PORT = int(os.environ.get('GLANCE_LAB_API_PORT', 9292))
 REGISTRY_PORT = int(os.environ.get('GLANCE_LAB_REGISTRY_PORT', 9191))
@@ -85,6 +86,27 @@ def write_configs():
     })
 
 
+def manage(*args):
+    """Run glance-manage against the lab registry config; returns stdout."""
+    return subprocess.run(
+        [os.path.join(BIN, 'glance-manage'), '--config-file',
+         os.path.join(ETC, 'glance-registry.conf')] + list(args),
+        check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+
+
+def load_metadefs():
+    """Copy the shipped catalog to etc/glance/metadefs, as a controller has
+    it, and load it; namespaces already in the database are skipped, so a
+    restart neither fails nor duplicates them."""
+    target = os.path.join(ETC, 'metadefs')
+    shutil.copytree(os.path.join(REPO, 'etc', 'metadefs'), target,
+                    dirs_exist_ok=True)
+    lines = manage('db_load_metadefs', target).splitlines()
+    print('metadefs: %d namespaces loaded, %d already there (%s)'
+          % (sum(line.startswith('loaded ') for line in lines),
+             sum(line.startswith('skipped ') for line in lines), target))
+
+
 def pid_of(name):
     path = os.path.join(RUN, '%s.pid' % name)
     try:
@@ -127,9 +149,8 @@ def start_daemon(name, conf, port):
 
 def start():
     write_configs()
-    subprocess.run([os.path.join(BIN, 'glance-manage'), '--config-file',
-                    os.path.join(ETC, 'glance-registry.conf'), 'db_sync'],
-                   check=True)
+    print(manage('db_sync'), end='')
+    load_metadefs()
     start_daemon('glance-registry', 'glance-registry.conf', REGISTRY_PORT)
     start_daemon('glance-api', 'glance-api.conf', API_PORT)
     print("""
