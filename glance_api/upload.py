@@ -14,6 +14,7 @@ import re
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_api import images
 from glance_api import inspection
 from glance_api import reader as reader_module
 from glance_registry.common import exception
@@ -88,6 +89,7 @@ class Uploader:
         active image."""
         image = self.registry.image_get(context, image_id=image_id)
         self.enforce_policy(context, image)
+        images.check_can_modify(context, image)
         check_formats_set(image)
         self.check_declared_size(content_length)
         self.check_store(store)

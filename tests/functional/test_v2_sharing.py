@@ -88,6 +88,19 @@ class SharingTestCase(base.ServerTestCase):
                       self.listed(OTHER, '&visibility=community'))
         self.assertIn(image['id'], self.listed(OWNER))
 
+    def test_another_project_cannot_upload_data_to_an_image_it_sees(self):
+        community = self.create(visibility='community')
+        public = self.create(visibility='public', headers=ADMIN)
+        for image in (community, public):
+            status, _, body = self.request(
+                'PUT', '/v2/images/%s/file' % image['id'], b'not yours',
+                dict(OTHER, **{'Content-Type': 'application/octet-stream'}))
+            self.assertEqual(403, status, body)
+            _, shown = self.call('GET', '/v2/images/%s' % image['id'],
+                                 headers=OWNER, expected=200)
+            self.assertEqual(('queued', None),
+                             (shown['status'], shown['size']))
+
     def test_community_visibility_set_by_owner_not_by_another_project(self):
         image = self.create(visibility='public', headers=ADMIN)
         self.patch(image['id'], [{'op': 'replace', 'path': '/visibility',
