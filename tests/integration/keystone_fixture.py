@@ -138,12 +138,17 @@ for args in commands:
 # connections alive and werkzeug writes headers and body separately (Nagle
 # and delayed ACK would add ~40 ms a call). When the test process that
 # started it dies without cleaning up (a killed test worker), it removes
-# the temp folder and exits.
-# argv: keystone.conf, listening socket fd, keys-ready marker path.
+# the temp folder and exits. With "serial", one request is served at a
+# time: Keystone on SQLite answers concurrent writes (Tempest creating and
+# deleting users and projects from several workers) with 500 "database is
+# locked".
+# argv: keystone.conf, listening socket fd, keys-ready marker path,
+# "serial" or "threaded".
 SERVER_SCRIPT = """\
 import os, shutil, socket, sys, threading, time, warnings
 warnings.filterwarnings('ignore', message=r'\\s*Eventlet is deprecated')
 conf, fd, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+serial = sys.argv[4] == 'serial'
 del sys.argv[1:]
 parent = os.getppid()
 def exit_with_parent():
@@ -161,6 +166,11 @@ while not os.path.exists(marker):
         sys.exit('no keys-ready marker at %s' % marker)
     time.sleep(0.05)
 app = wsgi.initialize_public_application()
+if serial:
+    keystone_app, lock = app, threading.Lock()
+    def app(environ, start_response):
+        with lock:
+            return list(keystone_app(environ, start_response))
 server = serving.make_server('127.0.0.1', 0, app, threaded=True, fd=fd)
 accept = server.get_request
 def get_request():
@@ -217,11 +227,13 @@ class KeystoneFixture(fixtures.Fixture):
 
     ``image_url`` (optional, default :data:`DEFAULT_IMAGE_URL`) is the
     glance-api URL the ``image`` service's endpoints point at; it can be
-    changed later with :meth:`set_image_url`.
+    changed later with :meth:`set_image_url`. ``serial=True`` serves one
+    request at a time (for many concurrent writers, see SERVER_SCRIPT).
     """
 
-    def __init__(self, image_url=None, timeout=60):
+    def __init__(self, image_url=None, timeout=60, serial=False):
         super().__init__()
+        self.serial = serial
         self.image_url = image_url or DEFAULT_IMAGE_URL
         self.timeout = timeout
         self.root = None
@@ -376,7 +388,8 @@ class KeystoneFixture(fixtures.Fixture):
                 marker])
             self.process = self._launch(
                 'server.log', SERVER_SCRIPT,
-                [self.conf_path, str(listener.fileno()), marker],
+                [self.conf_path, str(listener.fileno()), marker,
+                 'serial' if self.serial else 'threaded'],
                 pass_fds=(listener.fileno(),))
             # From here only the server holds the socket: if it dies,
             # clients get "connection refused" rather than a hang.
