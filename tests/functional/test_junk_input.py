@@ -215,7 +215,28 @@ class TestIntegerRanges(JunkTestCase):
             server=self.registry, mentions='min_ram')
 
 
-class TestChunkedUpload(JunkTestCase):
+class ChunkedUploadMixin:
+    """Raw chunked uploads, sent exactly as given."""
+
+    def send_chunked_v2(self, image_id, chunks):
+        return self.send_raw(
+            'PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\n'
+            'Content-Type: application/octet-stream\r\n'
+            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+            % image_id, chunks)
+
+    def send_chunked_v1(self, name, chunks):
+        return self.send_raw(
+            'POST /v1/images HTTP/1.1\r\nHost: x\r\n'
+            'x-image-meta-name: %s\r\n'
+            'x-image-meta-disk_format: raw\r\n'
+            'x-image-meta-container_format: bare\r\n'
+            'Content-Type: application/octet-stream\r\n'
+            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+            % name, chunks)
+
+
+class TestChunkedUpload(ChunkedUploadMixin, JunkTestCase):
 
     BAD_CHUNKS = b'5\r\nhello\r\nzz\r\nabc\r\n0\r\n\r\n'
 
@@ -223,11 +244,7 @@ class TestChunkedUpload(JunkTestCase):
             self):
         image = self.create_image()
         before = self.stored()
-        status, body = self.send_raw(
-            'PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\n'
-            'Content-Type: application/octet-stream\r\n'
-            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
-            % image['id'], self.BAD_CHUNKS)
+        status, body = self.send_chunked_v2(image['id'], self.BAD_CHUNKS)
         self.assertEqual(400, status, body)
         self.assertIn(b'chunked', body)
         # The image went saving and back: only its updated_at moved.
@@ -237,14 +254,7 @@ class TestChunkedUpload(JunkTestCase):
 
     def test_malformed_chunk_in_v1_upload_is_400_and_keeps_no_data(self):
         before = self.stored()
-        status, body = self.send_raw(
-            'POST /v1/images HTTP/1.1\r\nHost: x\r\n'
-            'x-image-meta-name: v1-chunked-junk\r\n'
-            'x-image-meta-disk_format: raw\r\n'
-            'x-image-meta-container_format: bare\r\n'
-            'Content-Type: application/octet-stream\r\n'
-            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
-            self.BAD_CHUNKS)
+        status, body = self.send_chunked_v1('v1-chunked-junk', self.BAD_CHUNKS)
         self.assertEqual(400, status, body)
         self.assertIn(b'chunked', body)
         # v1 registers the image before its data: it is left killed, with
@@ -256,7 +266,7 @@ class TestChunkedUpload(JunkTestCase):
         self.assertEqual(before[2], self.stored()[2])
 
 
-class TestChunkLargerThanTheCap(JunkTestCase):
+class TestChunkLargerThanTheCap(ChunkedUploadMixin, JunkTestCase):
     """A chunk whose size line declares more than image_size_cap is
     refused when the line is read, not after waiting for its data."""
 
@@ -267,11 +277,7 @@ class TestChunkLargerThanTheCap(JunkTestCase):
             self):
         image = self.create_image()
         before = self.stored()
-        status, body = self.send_raw(
-            'PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\n'
-            'Content-Type: application/octet-stream\r\n'
-            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
-            % image['id'], self.HUGE_CHUNK)
+        status, body = self.send_chunked_v2(image['id'], self.HUGE_CHUNK)
         self.assertEqual(413, status, body)
         self.assertEqual(before[1:], self.stored()[1:])
         self.assertEqual('queued', self.show_image(image['id'])['status'])
@@ -279,14 +285,7 @@ class TestChunkLargerThanTheCap(JunkTestCase):
     def test_v1_upload_with_a_chunk_past_the_cap_is_413_and_keeps_no_data(
             self):
         before = self.stored()
-        status, body = self.send_raw(
-            'POST /v1/images HTTP/1.1\r\nHost: x\r\n'
-            'x-image-meta-name: v1-huge-chunk\r\n'
-            'x-image-meta-disk_format: raw\r\n'
-            'x-image-meta-container_format: bare\r\n'
-            'Content-Type: application/octet-stream\r\n'
-            'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
-            self.HUGE_CHUNK)
+        status, body = self.send_chunked_v1('v1-huge-chunk', self.HUGE_CHUNK)
         self.assertEqual(413, status, body)
         self.assertEqual(before[2], self.stored()[2])
 
