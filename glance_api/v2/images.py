@@ -18,18 +18,9 @@ from glance_api.v2 import patch
 from glance_api.v2 import schemas
 from glance_registry.common import exception
 from glance_registry.common import inputs
-
-list_opts_ = [
-    cfg.IntOpt('limit_param_default', default=25, min=1,
-               help='Number of images a list answers when the request '
-                    'gives no limit.'),
-    cfg.IntOpt('api_limit_max', default=1000, min=1,
-               help='Largest number of images a list answers, whatever '
-                    'limit the request gives.'),
-]
+from glance_registry.common import paging  # noqa: F401 (limit options)
 
 CONF = cfg.CONF
-CONF.register_opts(list_opts_)
 
 SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
              'id', 'created_at', 'updated_at', 'virtual_size', 'min_disk',
@@ -392,7 +383,3 @@ class ImagesController:
     def reactivate(self, req, image_id):
         self.service.reactivate(req.environ['glance.context'], image_id)
         return webob.Response(status=204)
-
-
-def list_opts():
-    return list_opts_
