@@ -20,7 +20,6 @@ from glance_api import property_protections
 from glance_api import upload
 from glance_api import url_filter
 from glance_api import versions
-from glance_api.v2 import schemas
 from glance_registry import client
 from glance_registry.common import config
 from glance_registry.common import context
@@ -47,7 +46,7 @@ def list_api_opts():
          ('DEFAULT', paging.list_opts()),
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
-         ('image_format', schemas.list_opts()),
+         ('image_format', images.list_format_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         upload.list_opts(),

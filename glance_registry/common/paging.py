@@ -6,6 +6,8 @@ their lists with the same two options, declared here once.
 
 from oslo_config import cfg
 
+from glance_registry.common import exception
+
 paging_opts = [
     cfg.IntOpt('limit_param_default', default=25, min=1,
                help='Number of images a list answers when the request '
@@ -21,3 +23,18 @@ CONF.register_opts(paging_opts)
 
 def list_opts():
     return paging_opts
+
+
+def parse_limit(value, conf=CONF):
+    """The ``limit`` of an Image API v2 list (or a metadefs list): the
+    default when none is given, capped at ``api_limit_max``."""
+    if value is None:
+        return conf.limit_param_default
+    try:
+        limit = int(value)
+    except ValueError:
+        raise exception.InvalidRequest(
+            reason='limit param must be an integer')
+    if limit < 0:
+        raise exception.InvalidRequest(reason='limit param must be positive')
+    return min(limit, conf.api_limit_max)
