@@ -36,7 +36,7 @@ PKI = os.path.join(ETC, 'pki')
 SCHEME = 'https' if TLS else 'http'
 
 COPIED = ['glance-api-paste.ini', 'glance-registry-paste.ini',
-          'schema-image.json']
+          'schema-image.json', 'api_audit_map.conf']
 
 
 def set_options(path, values):

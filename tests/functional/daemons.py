@@ -183,7 +183,7 @@ class Api(Daemon):
     prog = 'glance-api'
     default_conf = 'glance-api.conf'
     paste_ini = 'glance-api-paste.ini'
-    etc_files = ('schema-image.json',)
+    etc_files = ('schema-image.json', 'api_audit_map.conf')
 
     def __init__(self, registry, **kwargs):
         super().__init__(**kwargs)
