@@ -16,6 +16,7 @@ from glance_api import location_strategy
 from glance_api import locations
 from glance_api import middleware
 from glance_api import notifier
+from glance_api import pipeline
 from glance_api import property_protections
 from glance_api import upload
 from glance_api import url_filter
@@ -36,6 +37,9 @@ def _merge(*lists):
 
 
 def list_api_opts():
+    # The [cors] sample shows Glance's defaults (namespace
+    # oslo.middleware.cors comes after this one).
+    config.set_cors_defaults()
     return _merge(
         [('DEFAULT', wsgi.list_opts()),
          ('DEFAULT', context.list_opts()),
@@ -52,4 +56,5 @@ def list_api_opts():
         upload.list_opts(),
         locations.list_opts(),
         location_strategy.list_opts(),
-        url_filter.list_opts())
+        url_filter.list_opts(),
+        pipeline.list_opts())

@@ -98,6 +98,6 @@ def main():
         app = config.load_paste_app('glance-api', 'glance-api')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-api')
+        server.start()
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)
-    server.start()

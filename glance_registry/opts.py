@@ -26,6 +26,9 @@ def _merge(*lists):
 
 
 def list_registry_opts():
+    # The [cors] sample shows Glance's defaults (namespace
+    # oslo.middleware.cors comes after this one).
+    config.set_cors_defaults()
     return _merge(
         [('DEFAULT', wsgi.list_opts()),
          ('DEFAULT', middleware.list_opts()),
