@@ -16,6 +16,7 @@ from glance_api import location_strategy
 from glance_api import locations
 from glance_api import middleware
 from glance_api import notifier
+from glance_api import policy
 from glance_api import property_protections
 from glance_api import upload
 from glance_api import url_filter
@@ -50,6 +51,7 @@ def list_api_opts():
          ('image_format', schemas.list_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
+        policy.list_opts(),
         upload.list_opts(),
         locations.list_opts(),
         location_strategy.list_opts(),

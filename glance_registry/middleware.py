@@ -11,8 +11,9 @@ Two flavors, chosen by the paste pipeline:
 * ``unauthenticated-context`` (no flavor, or ``noauth``) is for labs and for
   a registry reachable only by glance-api: identity headers the caller sends
   (``X-Project-Id``/``X-Tenant-Id``, ``X-User-Id``, ``X-Roles``) are trusted
-  as they are, and a caller that sends none is an administrator, as in
-  Kilo's unauthenticated registry.
+  as they are (with the roles Keystone would imply from them), and a
+  caller that sends none is an administrator, as in Kilo's unauthenticated
+  registry.
 
 glance-api with ``use_user_token = false`` calls with its own service token
 and names the user it acts for in the ``X-Caller-*`` headers
@@ -88,6 +89,25 @@ def list_registry_opts():
 
 def _split_roles(value):
     return [r.strip() for r in (value or '').split(',') if r.strip()]
+
+
+# Keystone's default role implications (since Rocky): a token carrying a
+# role carries the roles it implies, and policies are written for that.
+IMPLIED_ROLES = {'admin': ('member',), 'member': ('reader',)}
+
+
+def with_implied_roles(roles):
+    """``roles`` plus the roles Keystone's default implications add, in
+    order, each once (for callers that name their roles without
+    Keystone)."""
+    result = []
+    pending = list(roles)
+    while pending:
+        role = pending.pop(0)
+        if role not in result:
+            result.append(role)
+            pending.extend(IMPLIED_ROLES.get(role.lower(), ()))
+    return result
 
 
 def _is_admin_role(roles):
@@ -209,11 +229,14 @@ class UnauthenticatedContextMiddleware(_Middleware):
             'HTTP_X_IDENTITY_STATUS', 'HTTP_X_USER_ID', 'HTTP_X_PROJECT_ID',
             'HTTP_X_TENANT_ID', 'HTTP_X_ROLES'))
         if has_caller_headers(environ):
-            environ[ENV_CONTEXT] = caller_context(
+            context = caller_context(
                 environ, context_from_headers(environ, is_admin=False))
         elif has_identity:
-            environ[ENV_CONTEXT] = context_from_headers(environ)
+            context = context_from_headers(environ)
         else:
-            environ[ENV_CONTEXT] = context_from_headers(environ,
-                                                        is_admin=True)
+            context = context_from_headers(environ, is_admin=True)
+            context.roles = [CONF.admin_role]
+        # Roles as Keystone would imply them from the roles named.
+        context.roles = with_implied_roles(context.roles)
+        environ[ENV_CONTEXT] = context
         return self.app(environ, start_response)

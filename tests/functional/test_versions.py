@@ -84,8 +84,15 @@ class NoAuthIdentityTestCase(base.ServerTestCase):
         self.assertEqual(201, status, image)
 
     def test_project_header_names_the_owner(self):
-        self.assertEqual('p1', self.create({'X-Project-Id': 'p1'})['owner'])
-        self.assertEqual('p2', self.create({'X-Tenant-Id': 'p2'})['owner'])
+        self.assertEqual('p1', self.create({'X-Project-Id': 'p1',
+                                            'X-Roles': 'member'})['owner'])
+        self.assertEqual('p2', self.create({'X-Tenant-Id': 'p2',
+                                            'X-Roles': 'member'})['owner'])
+
+    def test_identity_without_roles_may_not_create(self):
+        status, _, body = self.request_json('POST', '/v2/images', {},
+                                            {'X-Project-Id': 'p1'})
+        self.assertEqual(403, status, body)
 
     def test_admin_role_from_header_makes_an_admin(self):
         status, _, body = self.request_json(
