@@ -324,9 +324,9 @@ class ImageService:
 
     def create(self, context, attributes, properties, tags):
         """Register a new queued image in one registry call."""
-        self.policy.enforce(context, 'add_image',
-                            target={'project_id': context.owner,
-                                    'owner': attributes.get('owner')})
+        self.policy.enforce(context, 'add_image', target={
+            'project_id': context.project_id,
+            'owner': attributes.get('owner') or context.owner})
         check_owner(context, attributes.get('owner'))
         self.check_visibility(context, attributes.get('visibility'))
         check_property_names(properties)

@@ -7,6 +7,7 @@ member itself (or an administrator) changes its status.
 
 from oslo_config import cfg
 
+from glance_api import policy as policy_module
 from glance_registry.common import exception
 
 CONF = cfg.CONF
@@ -41,9 +42,15 @@ class MemberService:
         self.notifier = images.notifier
         self.conf = conf
 
-    def _image(self, context, image_id, action):
+    def _image(self, context, image_id, action, member_id=None):
+        """The image, once ``action`` is allowed; ``member_id`` is the
+        member the action is about (the caller's project for reads: the
+        image is visible, so the caller owns it or is its member, and the
+        registry shows a member only its own membership)."""
         image = self.images.get(context, image_id)
-        self.policy.enforce(context, action, image)
+        self.policy.enforce(context, action, image,
+                            target=policy_module.target_of(
+                                image, member_id=member_id))
         check_shared(image)
         return image
 
@@ -80,15 +87,18 @@ class MemberService:
 
     def list(self, context, image_id):
         """All members for the owner; a member sees only itself."""
-        self._image(context, image_id, 'get_members')
+        self._image(context, image_id, 'get_members',
+                    member_id=context.owner)
         return self.registry.image_member_find(context, image_id=image_id)
 
     def show(self, context, image_id, member_id):
-        self._image(context, image_id, 'get_member')
+        self._image(context, image_id, 'get_member',
+                    member_id=context.owner)
         return self._find(context, image_id, member_id)
 
     def update(self, context, image_id, member_id, status):
-        image = self._image(context, image_id, 'modify_member')
+        image = self._image(context, image_id, 'modify_member',
+                            member_id=member_id)
         if status not in MEMBER_STATUSES:
             raise exception.InvalidRequest(
                 reason='status must be one of %s, not %r'

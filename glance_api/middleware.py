@@ -41,24 +41,6 @@ def list_opts():
     return noauth_opts
 
 
-# Keystone's default role implications (since Rocky): a token carrying a
-# role carries the roles it implies, and policies are written for that.
-IMPLIED_ROLES = {'admin': ('member',), 'member': ('reader',)}
-
-
-def with_implied_roles(roles):
-    """``roles`` plus the roles Keystone's default implications add, in
-    order, each once."""
-    result = []
-    pending = list(roles)
-    while pending:
-        role = pending.pop(0)
-        if role not in result:
-            result.append(role)
-            pending.extend(IMPLIED_ROLES.get(role.lower(), ()))
-    return result
-
-
 def noauth_context(environ):
     """The RequestContext of a request served without authentication:
     roles as sent, with what Keystone would imply from them."""
@@ -68,12 +50,12 @@ def noauth_context(environ):
             context.project_id = CONF.noauth_project_id
         if not context.user_id:
             context.user_id = CONF.noauth_user_id
-        context.roles = with_implied_roles(context.roles)
+        context.roles = glance_context.with_implied_roles(context.roles)
         return context
     context = glance_context.context_from_headers(environ, is_admin=True)
     context.project_id = CONF.noauth_project_id
     context.user_id = CONF.noauth_user_id
-    context.roles = with_implied_roles([CONF.admin_role])
+    context.roles = glance_context.with_implied_roles([CONF.admin_role])
     return context
 
 

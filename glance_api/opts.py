@@ -17,6 +17,7 @@ from glance_api import locations
 from glance_api import middleware
 from glance_api import notifier
 from glance_api import pipeline
+from glance_api import policy
 from glance_api import property_protections
 from glance_api import upload
 from glance_api import url_filter
@@ -53,6 +54,7 @@ def list_api_opts():
          ('image_format', images.list_format_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
+        policy.list_opts(),
         upload.list_opts(),
         locations.list_opts(),
         location_strategy.list_opts(),

@@ -47,7 +47,6 @@ class Router:
         return self.controllers[key]
 
     def match(self, path):
-        path = path.rstrip('/') or '/'
         for regex, methods in self.routes:
             found = regex.match(path)
             if found:

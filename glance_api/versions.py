@@ -20,10 +20,54 @@ version_opts = [
 CONF = cfg.CONF
 CONF.register_opts(version_opts)
 
-# Minor versions of v2 this implementation answers, newest first. 2.7 is
-# where os_hidden and the multihash (os_hash_algo/os_hash_value) arrived.
-V2_VERSIONS = ['2.7', '2.6', '2.5', '2.4', '2.3', '2.2', '2.1', '2.0']
+
+def _option(conf, name):
+    """The value of option ``name``, or None when no module registered it
+    (the feature that reads it is not part of this build)."""
+    try:
+        return getattr(conf, name, None)
+    except cfg.NoSuchOptError:
+        return None
+
+
+# Features a minor version of v2 depends on, each a test of the
+# configuration: a version is listed only while its feature is served, as
+# upstream lists the cache versions only with image_cache_dir.
+FEATURES = {
+    # Interoperable import (POST /v2/images/{image_id}/import, staging,
+    # the image tasks API): served once an import method is enabled.
+    'import': lambda conf: bool(_option(conf, 'enabled_import_methods')),
+    # The cache API (/v2/cache): served with an image_cache_dir.
+    'cache': lambda conf: bool(_option(conf, 'image_cache_dir')),
+}
+
+# Minor versions of v2, newest first, with the feature each needs (None:
+# always served here). Upstream's gating: 2.14 and 2.16 need the cache;
+# 2.6 import; 2.9, 2.10 and 2.12 carry import to stores and the image tasks
+# API. The stores API (2.8, 2.11, 2.13) is served with one store too, 2.7
+# brought os_hidden and the multihash, 2.17 the service locations API
+# (POST/GET /v2/images/{image_id}/locations).
+V2_MINOR_VERSIONS = [
+    ('2.17', None), ('2.16', 'cache'), ('2.15', None), ('2.14', 'cache'),
+    ('2.13', None), ('2.12', 'import'), ('2.11', None), ('2.10', 'import'),
+    ('2.9', 'import'), ('2.8', None), ('2.7', None), ('2.6', 'import'),
+    ('2.5', None), ('2.4', None), ('2.3', None), ('2.2', None),
+    ('2.1', None), ('2.0', None),
+]
 V1_VERSIONS = ['1.1', '1.0']
+
+
+def v2_versions(conf=CONF):
+    """The minor versions of v2 whose features are served, newest
+    first."""
+    return [version for version, feature in V2_MINOR_VERSIONS
+            if feature is None or FEATURES[feature](conf)]
+
+
+def has_version(version, conf=CONF):
+    """Whether v2 ``version`` (e.g. '2.14') is listed, for answering a
+    version-gated request as upstream."""
+    return version in v2_versions(conf)
 
 
 def version_list(host_url, conf=CONF):
@@ -31,7 +75,7 @@ def version_list(host_url, conf=CONF):
     base = (conf.public_endpoint or host_url).rstrip('/')
     versions = []
     if conf.enable_v2_api:
-        versions += [('v' + v, '/v2/') for v in V2_VERSIONS]
+        versions += [('v' + v, '/v2/') for v in v2_versions(conf)]
     if conf.enable_v1_api:
         versions += [('v' + v, '/v1/') for v in V1_VERSIONS]
     result = []
@@ -49,7 +93,9 @@ def served_versions(conf=CONF):
     served = {}
     if conf.enable_v2_api:
         served['v2'] = 'v2'
-        served.update(('v' + v, 'v2') for v in V2_VERSIONS)
+        # Any minor version routes to v2, listed or not (a client that
+        # pinned one keeps working while a feature is off).
+        served.update(('v' + v, 'v2') for v, _ in V2_MINOR_VERSIONS)
     if conf.enable_v1_api:
         served['v1'] = 'v1'
         served.update(('v' + v, 'v1') for v in V1_VERSIONS)

@@ -11,8 +11,9 @@ Two flavors, chosen by the paste pipeline:
 * ``unauthenticated-context`` (no flavor, or ``noauth``) is for labs and for
   a registry reachable only by glance-api: identity headers the caller sends
   (``X-Project-Id``/``X-Tenant-Id``, ``X-User-Id``, ``X-Roles``) are trusted
-  as they are, and a caller that sends none is an administrator, as in
-  Kilo's unauthenticated registry.
+  as they are (with the roles Keystone would imply from them), and a
+  caller that sends none is an administrator, as in Kilo's unauthenticated
+  registry.
 
 glance-api with ``use_user_token = false`` calls with its own service token
 and names the user it acts for in the ``X-Caller-*`` headers
@@ -47,6 +48,7 @@ CONF.register_opts(registry_context_opts)
 ENV_CONTEXT = glance_context.ENV_CONTEXT
 CALLER_HEADERS = glance_context.CALLER_HEADERS
 context_from_headers = glance_context.context_from_headers
+with_implied_roles = glance_context.with_implied_roles
 
 
 def _environ_key(header):
@@ -102,11 +104,14 @@ class UnauthenticatedContextMiddleware(glance_context.Middleware):
             'HTTP_X_IDENTITY_STATUS', 'HTTP_X_USER_ID', 'HTTP_X_PROJECT_ID',
             'HTTP_X_TENANT_ID', 'HTTP_X_ROLES'))
         if has_caller_headers(environ):
-            environ[ENV_CONTEXT] = caller_context(
+            context = caller_context(
                 environ, context_from_headers(environ, is_admin=False))
         elif has_identity:
-            environ[ENV_CONTEXT] = context_from_headers(environ)
+            context = context_from_headers(environ)
         else:
-            environ[ENV_CONTEXT] = context_from_headers(environ,
-                                                        is_admin=True)
+            context = context_from_headers(environ, is_admin=True)
+            context.roles = [CONF.admin_role]
+        # Roles as Keystone would imply them from the roles named.
+        context.roles = with_implied_roles(context.roles)
+        environ[ENV_CONTEXT] = context
         return self.app(environ, start_response)

@@ -11,6 +11,7 @@ import itertools
 
 from glance_registry.common import config
 from glance_registry.common import paging
+from glance_registry.common import policy
 from glance_registry.common import wsgi
 from glance_registry.db import engine
 from glance_registry import messaging
@@ -35,6 +36,7 @@ def list_registry_opts():
          ('DEFAULT', paging.list_opts()),
          ('DEFAULT', messaging.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
+        policy.list_opts(),
         engine.list_opts())
 
 

@@ -87,7 +87,6 @@ class RegistryApp:
         return resp(environ, start_response)
 
     def match(self, path):
-        path = path.rstrip('/') or '/'
         for regex, handlers in self.routes:
             found = regex.match(path)
             if found:

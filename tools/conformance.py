@@ -58,9 +58,9 @@ FEATURES = {
         'image_caching_enabled': False,
     },
     'glance_api': {'system_scope_supported': False},
-    # Secure RBAC (issue 16) has not landed: the plugin's RBAC tests skip
-    # unless --enforce-scope is given.
-    'enforce_scope': {'glance': False},
+    # Secure RBAC is served: the plugin's RBAC tests (project admin, member
+    # and reader personas) run unless --no-enforce-scope is given.
+    'enforce_scope': {'glance': True},
     'service_available': {'glance': True, 'nova': False, 'cinder': False,
                           'neutron': False, 'swift': False},
 }
@@ -93,10 +93,10 @@ def parse_args():
                         help='tests to run (default %(default)s)')
     parser.add_argument('--list', action='store_true',
                         help='list the selected tests; start nothing')
-    parser.add_argument('--enforce-scope', action='store_true',
-                        help='set [enforce_scope] glance = true, which runs '
-                             "the plugin's RBAC tests (secure RBAC is not "
-                             'served yet)')
+    parser.add_argument('--no-enforce-scope', dest='enforce_scope',
+                        action='store_false',
+                        help='set [enforce_scope] glance = false, which '
+                             "skips the plugin's RBAC tests")
     parser.add_argument('--concurrency', type=int, default=int(
         os.environ.get('CONFORMANCE_CONCURRENCY', '2')))
     return parser.parse_args()

@@ -11,6 +11,7 @@ import webob
 
 from glance_api import http_helpers
 from glance_api import images as image_service
+from glance_api import policy
 from glance_registry.common import exception
 from glance_registry.common import inputs
 
@@ -47,7 +48,9 @@ class MembersController:
         """GET /v1/images/{image_id}/members."""
         context = http_helpers.request_context(req)
         image = self.service.get(context, image_id)
-        self.service.policy.enforce(context, 'get_members', image)
+        self.service.policy.enforce(
+            context, 'get_members', image,
+            target=policy.target_of(image, member_id=context.owner))
         return http_helpers.json_response({'members': [
             {'member_id': m['member'], 'can_share': m['can_share']}
             for m in self._members(context, image_id)]})

@@ -3,7 +3,11 @@
 The database speaks the contract's image shape (``visibility``,
 ``locations``); this module shapes it for the v1 world: ``is_public`` derived
 from visibility, ``properties`` as a dict, locations as ``location_data``.
-Every database call goes through :mod:`glance_registry.dispatch`.
+Every database call goes through :mod:`glance_registry.dispatch`; every
+request is checked first against the policy rule glance-api checks for the
+same action (``get_images``, ``get_image``, ``add_image``,
+``modify_image``, ``delete_image``), so a project reader cannot write here
+either.
 """
 
 from oslo_config import cfg
@@ -15,6 +19,7 @@ from oslo_utils import uuidutils
 from glance_registry import api
 from glance_registry.common import exception
 from glance_registry.common import paging  # noqa: F401 (limit options)
+from glance_registry.common import policy
 from glance_registry import dispatch
 
 LOG = logging.getLogger(__name__)
@@ -224,8 +229,20 @@ def _image_values(req, body, creating):
     return values
 
 
+def enforce(req, action, image=None, target=None):
+    """The policy rule ``action`` (403, or 404 for an image the caller may
+    not see)."""
+    policy.get_enforcer().enforce(req.context, action, image, target)
+
+
+def _get(req, image_id):
+    return dispatch.dispatch(req.context, 'image_get',
+                             {'image_id': image_id})
+
+
 def index(req):
     """GET /images: summary of the images the caller can list."""
+    enforce(req, 'get_images')
     params = _list_params(req)
     images = dispatch.dispatch(req.context, 'image_get_all', params)
     return api.json_response({'images': [
@@ -235,6 +252,7 @@ def index(req):
 
 def detail(req):
     """GET /images/detail: every v1 field of the images listed."""
+    enforce(req, 'get_images')
     params = _list_params(req)
     images = dispatch.dispatch(req.context, 'image_get_all', params)
     return api.json_response(
@@ -243,14 +261,16 @@ def detail(req):
 
 def show(req, image_id):
     """GET (or HEAD) /images/{image_id}."""
-    image = dispatch.dispatch(req.context, 'image_get',
-                              {'image_id': image_id})
+    image = _get(req, image_id)
+    enforce(req, 'get_image', image)
     return api.json_response({'image': make_image_dict(image)})
 
 
 def create(req):
     """POST /images with ``{"image": {...}}``."""
     values = _image_values(req, api.read_json_body(req), creating=True)
+    enforce(req, 'add_image', target={'project_id': req.context.project_id,
+                                      'owner': values['owner']})
     image = dispatch.dispatch(req.context, 'image_create',
                               {'values': values})
     LOG.info('Created image %s', image['id'])
@@ -261,6 +281,7 @@ def update(req, image_id):
     """PUT /images/{image_id}; ``X-Glance-Registry-Purge-Props: true``
     deletes the properties not given; ``from_state`` in the body makes the
     update a compare-and-swap on the status."""
+    enforce(req, 'modify_image', _get(req, image_id))
     body = api.read_json_body(req)
     from_state = body.pop('from_state', None) if isinstance(body, dict) \
         else None
@@ -279,6 +300,7 @@ def update(req, image_id):
 
 def delete(req, image_id):
     """DELETE /images/{image_id}: soft-delete; answers the deleted image."""
+    enforce(req, 'delete_image', _get(req, image_id))
     image = dispatch.dispatch(req.context, 'image_destroy',
                               {'image_id': image_id})
     LOG.info('Deleted image %s', image_id)

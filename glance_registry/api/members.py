@@ -2,18 +2,29 @@
 
 v1 knows a member as ``{"member_id", "can_share"}``; membership status is a
 v2 idea, so v1 memberships are created ``pending`` and listed whatever their
-status. Only the image's owner (or an administrator) changes its members.
+status. Only the image's owner (or an administrator) changes its members;
+the policy rules are glance-api's (``get_members``, ``add_member``,
+``delete_member``).
 """
 
 from glance_registry import api
 from glance_registry.common import exception
+from glance_registry.common import policy
 from glance_registry import dispatch
 
 
-def _image_for_sharing(req, image_id):
+def _enforce(context, action, image=None, member_id=None):
+    target = None
+    if image is not None:
+        target = policy.target_of(image, member_id=member_id)
+    policy.get_enforcer().enforce(context, action, image, target)
+
+
+def _image_for_sharing(req, image_id, action):
     """The image, if the caller may change its members."""
     context = req.context
     image = dispatch.dispatch(context, 'image_get', {'image_id': image_id})
+    _enforce(context, action, image)
     if context.read_only:
         raise exception.Forbidden('Read-only callers cannot change members')
     if not context.is_admin and image.get('owner') != context.owner:
@@ -35,7 +46,9 @@ def _check_can_share(name, value):
 
 def index(req, image_id):
     """GET /images/{image_id}/members."""
-    dispatch.dispatch(req.context, 'image_get', {'image_id': image_id})
+    image = dispatch.dispatch(req.context, 'image_get',
+                              {'image_id': image_id})
+    _enforce(req.context, 'get_members', image, member_id=req.context.owner)
     return api.json_response({'members': [
         {'member_id': m['member'], 'can_share': m['can_share']}
         for m in _members(req.context, image_id)]})
@@ -44,7 +57,7 @@ def index(req, image_id):
 def replace_all(req, image_id):
     """PUT /images/{image_id}/members with ``{"memberships": [...]}``:
     the image's members become exactly the ones given."""
-    _image_for_sharing(req, image_id)
+    _image_for_sharing(req, image_id, 'add_member')
     body = api.read_json_body(req)
     if not isinstance(body, dict) or not isinstance(body.get('memberships'),
                                                     list):
@@ -83,7 +96,7 @@ def replace_all(req, image_id):
 def add(req, image_id, member):
     """PUT /images/{image_id}/members/{member}, optional body
     ``{"member": {"can_share": bool}}``."""
-    _image_for_sharing(req, image_id)
+    _image_for_sharing(req, image_id, 'add_member')
     body = api.read_json_body(req, required=False)
     can_share = None
     if body is not None:
@@ -112,7 +125,7 @@ def add(req, image_id, member):
 
 def delete(req, image_id, member):
     """DELETE /images/{image_id}/members/{member}."""
-    _image_for_sharing(req, image_id)
+    _image_for_sharing(req, image_id, 'delete_member')
     context = req.context
     existing = [m for m in _members(context, image_id)
                 if m['member'] == member]
@@ -125,6 +138,7 @@ def delete(req, image_id, member):
 
 def shared_images(req, member):
     """GET /shared-images/{member}: the images shared with a member."""
+    _enforce(req.context, 'get_members')
     found = dispatch.dispatch(req.context, 'image_member_find',
                               {'member': member})
     return api.json_response({'shared_images': [

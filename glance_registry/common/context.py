@@ -92,6 +92,25 @@ def split_roles(value):
     return [r.strip() for r in (value or '').split(',') if r.strip()]
 
 
+# Keystone's default role implications (since Rocky): a token carrying a
+# role carries the roles it implies, and policies are written for that.
+IMPLIED_ROLES = {'admin': ('member',), 'member': ('reader',)}
+
+
+def with_implied_roles(roles):
+    """``roles`` plus the roles Keystone's default implications add, in
+    order, each once (for callers that name their roles without
+    Keystone)."""
+    result = []
+    pending = list(roles)
+    while pending:
+        role = pending.pop(0)
+        if role not in result:
+            result.append(role)
+            pending.extend(IMPLIED_ROLES.get(role.lower(), ()))
+    return result
+
+
 def is_admin_role(roles):
     admin_role = CONF.admin_role.strip().lower()
     return admin_role in [r.lower() for r in roles]

@@ -114,7 +114,7 @@ class TestV1Images(V1TestCase):
         status, _, body = self.request_json('GET', '/versions')
         self.assertEqual(200, status)
         by_id = {v['id']: v for v in body['versions']}
-        self.assertEqual('CURRENT', by_id['v2.7']['status'])
+        self.assertEqual('CURRENT', by_id['v2.17']['status'])
         for version in ('v1.1', 'v1.0'):
             self.assertEqual('SUPPORTED', by_id[version]['status'])
             self.assertTrue(

@@ -700,6 +700,21 @@ class ImagesTestCase(base.ServerTestCase):
         status, _, body = self.request_json('GET', '/v2/nothing-here')
         self.assertError(status, body, 404)
 
+    def test_trailing_slash_is_no_route(self):
+        image = self.create()
+        # As upstream: a trailing slash names no resource, so an empty
+        # image id is 404, not the list or a 405.
+        for method, path in (('GET', '/v2/images/'),
+                             ('DELETE', '/v2/images/'),
+                             ('POST', '/v2/images/'),
+                             ('GET', '/v2/images/%s/' % image['id']),
+                             ('GET', '/v2/schemas/image/')):
+            status, _, body = self.request_json(method, path)
+            self.assertError(status, body, 404)
+        status, _, body = self.request_json('GET', '/images/', server=(
+            self.registry))
+        self.assertEqual(404, status, body)
+
     def test_minor_version_prefix_serves_v2(self):
         image = self.create()
         status, _, body = self.request_json('GET', '/v2.1/images/%s'

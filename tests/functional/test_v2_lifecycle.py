@@ -78,14 +78,25 @@ class DeactivateTestCase(LifecycleMixin, base.ServerTestCase):
         status, _, body = self.download(image['id'])
         self.assertEqual((200, DATA), (status, body))
 
-    def test_owner_without_admin_role_cannot_deactivate_or_reactivate(self):
+    def test_owner_member_deactivates_and_reactivates(self):
         image = self.create_active()
-        self.action(image['id'], 'deactivate', OWNER, 403)
-        self.action(image['id'], 'deactivate')
-        self.action(image['id'], 'reactivate', OWNER, 403)
+        self.action(image['id'], 'deactivate', OWNER)
         _, shown = self.call('GET', '/v2/images/%s' % image['id'],
                              expected=200)
         self.assertEqual('deactivated', shown['status'])
+        self.action(image['id'], 'reactivate', OWNER)
+        _, shown = self.call('GET', '/v2/images/%s' % image['id'],
+                             expected=200)
+        self.assertEqual('active', shown['status'])
+
+    def test_other_project_and_reader_cannot_deactivate(self):
+        image = self.create_active(visibility='community')
+        self.action(image['id'], 'deactivate', OTHER, 403)
+        reader = dict(OWNER, **{'X-Roles': 'reader'})
+        self.action(image['id'], 'deactivate', reader, 403)
+        _, shown = self.call('GET', '/v2/images/%s' % image['id'],
+                             expected=200)
+        self.assertEqual('active', shown['status'])
 
     def test_deactivate_of_queued_image_is_403(self):
         _, image = self.call('POST', '/v2/images', {'name': 'q'},

@@ -5,8 +5,10 @@ import json
 
 from tests.functional import base
 
-EXPECTED_IDS = ['v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1',
-                'v2.0']
+# Without import or the cache (their versions are listed once they are
+# served).
+EXPECTED_IDS = ['v2.17', 'v2.15', 'v2.13', 'v2.11', 'v2.8', 'v2.7', 'v2.5',
+                'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0']
 
 
 class VersionsTestCase(base.ServerTestCase):
@@ -17,7 +19,7 @@ class VersionsTestCase(base.ServerTestCase):
     def assertVersionList(self, body):
         versions = body['versions']
         self.assertEqual(EXPECTED_IDS, [v['id'] for v in versions])
-        self.assertEqual(['CURRENT'] + ['SUPPORTED'] * 7,
+        self.assertEqual(['CURRENT'] + ['SUPPORTED'] * 11,
                          [v['status'] for v in versions])
         for version in versions:
             self.assertEqual([{'rel': 'self',
@@ -51,7 +53,7 @@ class VersionsTestCase(base.ServerTestCase):
                          body['versions'][0]['links'][0]['href'])
 
     def test_minor_versions_route_to_v2(self):
-        for prefix in ('/v2', '/v2.0', '/v2.1', '/v2.7'):
+        for prefix in ('/v2', '/v2.0', '/v2.1', '/v2.7', '/v2.17'):
             status, _, body = self.request_json('GET', prefix + '/images')
             self.assertEqual(200, status, prefix)
             self.assertIn('images', body)
@@ -84,8 +86,15 @@ class NoAuthIdentityTestCase(base.ServerTestCase):
         self.assertEqual(201, status, image)
 
     def test_project_header_names_the_owner(self):
-        self.assertEqual('p1', self.create({'X-Project-Id': 'p1'})['owner'])
-        self.assertEqual('p2', self.create({'X-Tenant-Id': 'p2'})['owner'])
+        self.assertEqual('p1', self.create({'X-Project-Id': 'p1',
+                                            'X-Roles': 'member'})['owner'])
+        self.assertEqual('p2', self.create({'X-Tenant-Id': 'p2',
+                                            'X-Roles': 'member'})['owner'])
+
+    def test_identity_without_roles_may_not_create(self):
+        status, _, body = self.request_json('POST', '/v2/images', {},
+                                            {'X-Project-Id': 'p1'})
+        self.assertEqual(403, status, body)
 
     def test_admin_role_from_header_makes_an_admin(self):
         status, _, body = self.request_json(

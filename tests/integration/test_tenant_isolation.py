@@ -2,13 +2,17 @@
 visibility answers as the policy says, and hides what it must.
 
 The matrix is data: :data:`ACTORS`, :data:`ACTIONS` and :data:`VISIBILITIES`,
-and :func:`expected` is the policy written out once (the default policy:
-``publicize_image`` and ``deactivate`` need ``context_is_admin``; changing
-an image or its members needs its owner's project or an administrator;
-only the member itself changes its membership; ``reader`` is not told
-apart from ``member``, as in Kilo's policy). One test per visibility x
-actor builds its own image and runs every action in the order of
-:data:`ACTIONS`, whose later entries may change the image, so each
+and :func:`expected` is the policy written out once, for the secure
+defaults and for the legacy ones (``enforce_new_defaults = false``).
+Secure defaults: a project reader lists and shows what its project sees and
+does nothing else; a project member changes, shares, deactivates and
+deletes its project's images and downloads what it sees. Legacy defaults
+(Kilo): ``reader`` is not told apart from ``member``, but deactivation
+still needs a member of the owning project or an administrator (a
+deprecated rule only widens the new one). Both: ``publicize_image`` needs
+an administrator; only the member itself changes its membership. One test
+per visibility x actor builds its own image and runs every action in the
+order of :data:`ACTIONS`, whose later entries may change the image, so each
 expectation holds for the state the earlier ones left.
 
 The image of a cell belongs to project ``demo``. It starts ``shared`` with
@@ -48,7 +52,7 @@ def can_see(actor, visibility):
             (visibility == 'shared' and membership is not None))
 
 
-def expected(action, actor, visibility):
+def expected(action, actor, visibility, new_defaults=True):
     """(status, listed) the default policy gives ``actor`` for
     ``action`` on an image of ``visibility``; ``listed`` only for list."""
     user, membership = ACTORS[actor]
@@ -56,15 +60,19 @@ def expected(action, actor, visibility):
         return 401, None
     admin = user == 'admin'
     owns = user in OWNER_USERS
+    # Under the secure defaults a reader only reads.
+    writes = not new_defaults or user != 'demo_reader'
     if action == 'list':
         listed = (admin or owns or visibility == 'public' or
                   (visibility == 'shared' and membership == 'accepted'))
         return 200, listed
     if not can_see(actor, visibility):
         return 404, None
-    can_modify = admin or owns
-    if action in ('show', 'download'):
+    can_modify = admin or (owns and writes)
+    if action == 'show':
         return 200, None
+    if action == 'download':
+        return (200 if writes else 403), None
     if action == 'update':
         return (200 if can_modify else 403), None
     if action == 'add_tag':
@@ -72,11 +80,11 @@ def expected(action, actor, visibility):
     if action == 'add_member':
         return (200 if can_modify and visibility == 'shared' else 403), None
     if action == 'accept_membership':
-        if visibility != 'shared':
+        if not writes or visibility != 'shared':
             return 403, None
         return (200 if membership else 404), None
     if action == 'deactivate':
-        return (204 if admin else 403), None
+        return (204 if admin or user == 'demo' else 403), None
     if action == 'publicize':
         if not can_modify:
             return 403, None
@@ -90,6 +98,21 @@ class TenantIsolationTestCase(keystone_base.KeystoneServerTestCase):
     """The matrix with the user's token reaching the registry."""
 
     use_user_token = True
+    new_defaults = True
+
+    @classmethod
+    def policy_config(cls, config):
+        config.setdefault('oslo_policy', {})['enforce_new_defaults'] = \
+            cls.new_defaults
+        return config
+
+    @classmethod
+    def registry_config(cls):
+        return cls.policy_config(super().registry_config())
+
+    @classmethod
+    def api_config(cls):
+        return cls.policy_config(super().api_config())
 
     # -- the actions: each returns (status, headers, body) ----------------
 
@@ -170,7 +193,8 @@ class TenantIsolationTestCase(keystone_base.KeystoneServerTestCase):
     def mismatches(self, action, actor, visibility, image, data, response):
         """What is wrong with ``response``; [] when it is as expected."""
         status, headers, body = response
-        want, listed = expected(action, actor, visibility)
+        want, listed = expected(action, actor, visibility,
+                                self.new_defaults)
         where = '%s by %s on %s image' % (action, actor, visibility)
         if status != want:
             return ['%s: %s, expected %s (%r)' % (where, status, want,
@@ -256,3 +280,12 @@ class TestIsolationWithServiceToken(TenantIsolationTestCase):
     applies the caller's identity from X-Caller-* headers."""
 
     use_user_token = False
+
+
+@_add_cell_tests
+class TestIsolationWithLegacyDefaults(TenantIsolationTestCase):
+    """enforce_new_defaults = false: the classic (Kilo) rules come back
+    beside the new ones."""
+
+    use_user_token = True
+    new_defaults = False

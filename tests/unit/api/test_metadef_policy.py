@@ -23,21 +23,33 @@ class MetadefPolicyTests(testtools.TestCase):
             config_fixture.Config(cfg.ConfigOpts())).conf
         self.conf([], project='glance')
 
-    def test_reads_are_open_and_writes_need_admin_by_default(self):
-        member = make_context()
+    def test_readers_read_and_writes_need_admin_by_default(self):
+        reader = make_context(roles=('reader',))
         admin = make_context('a', roles=('admin',))
         namespace = {'namespace': 'n', 'owner': 'p1',
-                     'visibility': 'public'}
+                     'visibility': 'private'}
         for rule in policy.RULES:
             if rule.name in ('metadef_default', 'metadef_admin'):
                 continue
-            if rule.check_str == policy.DEFAULT:
-                policy.enforce(self.conf, member, rule.name, namespace)
-            else:
-                self.assertEqual(policy.ADMIN, rule.check_str, rule.name)
+            if rule.check_str == policy.ADMIN:
                 self.assertRaises(exception.Forbidden, policy.enforce,
-                                  self.conf, member, rule.name, namespace)
+                                  self.conf, reader, rule.name, namespace)
+            else:
+                self.assertEqual(policy.DEFAULT,
+                                 rule.deprecated_rule.check_str, rule.name)
+                policy.enforce(self.conf, reader, rule.name, namespace)
             policy.enforce(self.conf, admin, rule.name, namespace)
+
+    def test_public_namespaces_of_other_projects_are_readable(self):
+        reader = make_context('p2', roles=('reader',))
+        public = {'namespace': 'n', 'owner': 'p1', 'visibility': 'public'}
+        policy.enforce(self.conf, reader, 'get_metadef_namespace', public)
+        self.assertRaises(exception.Forbidden, policy.enforce, self.conf,
+                          reader, 'get_metadef_namespace',
+                          dict(public, visibility='private'))
+        self.assertRaises(exception.Forbidden, policy.enforce, self.conf,
+                          make_context('p2', roles=()),
+                          'get_metadef_namespaces')
 
     def test_registering_twice_is_harmless(self):
         first = policy.get_enforcer(self.conf)

@@ -13,7 +13,7 @@ from glance_registry.common import context as context_module
 from glance_registry.common import exception
 
 
-def make_context(project='p1', roles=('member',), is_admin=False):
+def make_context(project='p1', roles=('member', 'reader'), is_admin=False):
     return context_module.RequestContext(project_id=project, user_id='u',
                                          roles=list(roles),
                                          is_admin=is_admin)
@@ -28,6 +28,14 @@ def write_policy(test, conf_fixture, text):
     test.addCleanup(os.unlink, path)
     conf_fixture.config(policy_file=path, group='oslo_policy')
     return path
+
+
+IMAGE = {'id': 'i', 'owner': 'p1', 'visibility': 'private',
+         'status': 'active'}
+MEMBER = make_context(roles=('member', 'reader'))
+READER = make_context(roles=('reader',))
+ADMIN = make_context('p9', roles=('admin', 'member', 'reader'),
+                     is_admin=True)
 
 
 class PolicyTestCase(testtools.TestCase):
@@ -52,26 +60,108 @@ class PolicyTestCase(testtools.TestCase):
                      'set_image_location', 'delete_image_location'):
             self.assertIn(name, names)
 
-    def test_publicize_deactivate_reactivate_are_for_admins_by_default(self):
-        for action in ('publicize_image', 'deactivate', 'reactivate'):
-            self.assertFalse(self.enforcer.check(make_context(), action))
-            self.assertTrue(self.enforcer.check(
-                make_context(roles=['admin'], is_admin=True), action))
+    def test_publicize_is_for_admins(self):
+        self.assertFalse(self.enforcer.check(make_context(),
+                                             'publicize_image'))
+        self.assertTrue(self.enforcer.check(ADMIN, 'publicize_image'))
 
-    def test_plain_actions_open_by_default(self):
-        for action in ('get_image', 'add_image', 'communitize_image',
-                       'add_member', 'modify_member', 'download_image'):
-            self.assertTrue(self.enforcer.check(make_context(), action))
+    def test_project_member_writes_its_own_images_only(self):
+        own = policy.target_of(IMAGE)
+        other = policy.target_of(dict(IMAGE, owner='p2'))
+        for action in ('modify_image', 'delete_image', 'upload_image',
+                       'deactivate', 'reactivate', 'add_member',
+                       'delete_member', 'communitize_image'):
+            self.assertTrue(self.enforcer.check(MEMBER, action, own),
+                            action)
+            self.assertFalse(self.enforcer.check(MEMBER, action, other),
+                             action)
+            self.assertFalse(self.enforcer.check(READER, action, own),
+                             action)
+            self.assertTrue(self.enforcer.check(ADMIN, action, other),
+                            action)
+
+    def test_reader_lists_and_shows_but_does_not_download(self):
+        own = policy.target_of(IMAGE)
+        self.assertTrue(self.enforcer.check(READER, 'get_images'))
+        self.assertTrue(self.enforcer.check(READER, 'get_image', own))
+        self.assertFalse(self.enforcer.check(READER, 'download_image', own))
+        self.assertTrue(self.enforcer.check(MEMBER, 'download_image', own))
+        self.assertFalse(self.enforcer.check(make_context(roles=[]),
+                                             'get_images'))
+
+    def test_visible_images_of_other_projects_are_read_by_role(self):
+        for visibility in ('public', 'community', 'shared'):
+            target = policy.target_of(dict(IMAGE, owner='p2',
+                                           visibility=visibility))
+            self.assertTrue(self.enforcer.check(READER, 'get_image', target))
+            self.assertTrue(self.enforcer.check(MEMBER, 'download_image',
+                                                target))
+        private = policy.target_of(dict(IMAGE, owner='p2'))
+        self.assertFalse(self.enforcer.check(READER, 'get_image', private))
+
+    def test_a_property_cannot_name_the_member_of_a_private_image(self):
+        private = policy.target_of(dict(IMAGE, owner='p2', properties={
+            'member_id': 'p1', 'project_id': 'p1'}))
+        self.assertFalse(self.enforcer.check(READER, 'get_image', private))
+
+    def test_member_creates_in_its_own_project_only(self):
+        self.assertTrue(self.enforcer.check(
+            MEMBER, 'add_image', {'project_id': 'p1', 'owner': 'p1'}))
+        self.assertFalse(self.enforcer.check(
+            MEMBER, 'add_image', {'project_id': 'p1', 'owner': 'p2'}))
+        self.assertFalse(self.enforcer.check(
+            READER, 'add_image', {'project_id': 'p1', 'owner': 'p1'}))
+
+    def test_only_the_member_itself_changes_its_membership(self):
+        shared = dict(IMAGE, owner='p2', visibility='shared')
+        self.assertTrue(self.enforcer.check(
+            MEMBER, 'modify_member', policy.target_of(shared,
+                                                      member_id='p1')))
+        self.assertFalse(self.enforcer.check(
+            MEMBER, 'modify_member', policy.target_of(shared,
+                                                      member_id='p3')))
+        self.assertTrue(self.enforcer.check(
+            READER, 'get_members', policy.target_of(shared,
+                                                    member_id='p1')))
+
+    def test_system_scoped_admin_is_refused_project_rules(self):
+        system_admin = context_module.RequestContext(
+            user_id='u', roles=['admin', 'member', 'reader'],
+            system_scope='all', is_admin=True)
+        self.assertFalse(self.enforcer.check(system_admin, 'get_images'))
+        self.assertRaises(exception.ImageNotFound, self.enforcer.enforce,
+                          system_admin, 'delete_image', IMAGE)
+        self.conf.config(enforce_scope=False, group='oslo_policy')
+        self.assertTrue(policy.Enforcer(self.conf.conf).check(
+            system_admin, 'get_images'))
+
+    def test_refusal_on_an_image_the_caller_cannot_see_is_not_found(self):
+        nobody = make_context('p2', roles=[])
+        self.assertRaises(exception.ImageNotFound, self.enforcer.enforce,
+                          nobody, 'delete_image', IMAGE)
+        e = self.assertRaises(exception.Forbidden, self.enforcer.enforce,
+                              READER, 'delete_image', IMAGE)
+        self.assertIn('delete_image', str(e))
+
+    def test_legacy_defaults_bring_back_the_classic_rules(self):
+        self.conf.config(enforce_new_defaults=False, group='oslo_policy')
+        enforcer = policy.Enforcer(self.conf.conf)
+        own = policy.target_of(IMAGE)
+        for action in ('add_image', 'modify_image', 'upload_image',
+                       'download_image', 'add_member'):
+            self.assertTrue(enforcer.check(READER, action, own), action)
+        self.assertFalse(enforcer.check(READER, 'publicize_image', own))
 
     def test_enforce_raises_forbidden_naming_the_action(self):
         e = self.assertRaises(exception.Forbidden, self.enforcer.enforce,
                               make_context(), 'publicize_image')
+        self.assertNotIsInstance(e, exception.ImageNotFound)
         self.assertIn('publicize_image', str(e))
 
     def test_policy_file_overrides_a_default_with_owner_target(self):
         self.write_policy('"delete_image": "project_id:%(project_id)s"\n')
         enforcer = policy.Enforcer(self.conf.conf)
-        image = {'id': 'i', 'owner': 'p1'}
+        image = {'id': 'i', 'owner': 'p1', 'visibility': 'public'}
         enforcer.enforce(make_context('p1'), 'delete_image', image)
         self.assertRaises(exception.Forbidden, enforcer.enforce,
                           make_context('p2'), 'delete_image', image)

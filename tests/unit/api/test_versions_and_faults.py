@@ -20,7 +20,7 @@ class VersionsTestCase(testtools.TestCase):
 
     def test_newest_is_current_others_supported(self):
         listed = versions.version_list('http://h:9292', Conf())
-        self.assertEqual('v2.7', listed[0]['id'])
+        self.assertEqual('v2.17', listed[0]['id'])
         self.assertEqual('CURRENT', listed[0]['status'])
         self.assertEqual('v2.0', listed[-1]['id'])
         self.assertEqual({'SUPPORTED'}, {v['status'] for v in listed[1:]})
@@ -33,6 +33,30 @@ class VersionsTestCase(testtools.TestCase):
         listed = versions.version_list('http://h:9292', conf)
         self.assertEqual('https://images.example.org/v2/',
                          listed[0]['links'][0]['href'])
+
+    def test_versions_of_features_not_served_are_not_listed(self):
+        ids = [v['id'] for v in versions.version_list('http://h', Conf())]
+        for absent in ('v2.16', 'v2.14', 'v2.12', 'v2.10', 'v2.9', 'v2.6'):
+            self.assertNotIn(absent, ids)
+        self.assertIn('v2.15', ids)
+        self.assertFalse(versions.has_version('2.14', Conf()))
+
+    def test_import_and_cache_bring_their_versions(self):
+        conf = Conf()
+        conf.enabled_import_methods = ['glance-direct', 'web-download']
+        listed = versions.v2_versions(conf)
+        for version in ('2.6', '2.9', '2.10', '2.12'):
+            self.assertIn(version, listed)
+        self.assertNotIn('2.14', listed)
+        conf.image_cache_dir = '/var/lib/glance/image-cache'
+        listed = versions.v2_versions(conf)
+        self.assertEqual([str(v) for v in (17, 16, 15, 14, 13, 12, 11, 10,
+                                           9, 8, 7, 6, 5, 4, 3, 2, 1, 0)],
+                         [v.split('.')[1] for v in listed])
+        self.assertTrue(versions.has_version('2.16', conf))
+
+    def test_a_pinned_minor_version_routes_even_when_not_listed(self):
+        self.assertEqual('v2', versions.served_versions(Conf())['v2.14'])
 
     def test_served_prefixes(self):
         served = versions.served_versions(Conf())

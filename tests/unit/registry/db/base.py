@@ -20,9 +20,11 @@ from glance_registry.db import models
 
 
 def make_context(project='p1', admin=False, show_deleted=False):
+    # Roles as Keystone implies them (admin -> member -> reader).
+    roles = (['admin'] if admin else []) + ['member', 'reader']
     return context.RequestContext(project_id=project, user_id='u-%s' % project,
                                   is_admin=admin, show_deleted=show_deleted,
-                                  overwrite=False)
+                                  roles=roles, overwrite=False)
 
 
 ADMIN = make_context('admin-project', admin=True)
