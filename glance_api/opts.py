@@ -17,6 +17,7 @@ from glance_api import locations
 from glance_api import middleware
 from glance_api import notifier
 from glance_api import property_protections
+from glance_api import tasks
 from glance_api import upload
 from glance_api import url_filter
 from glance_api import versions
@@ -53,4 +54,5 @@ def list_api_opts():
         upload.list_opts(),
         locations.list_opts(),
         location_strategy.list_opts(),
-        url_filter.list_opts())
+        url_filter.list_opts(),
+        tasks.list_opts())

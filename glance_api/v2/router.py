@@ -55,6 +55,17 @@ ROUTES = [
         'GET': 'discovery.InfoController.stores_info_detail'}),
     ('/v2/stores/{store_id}/{image_id}', {
         'DELETE': 'images.ImagesController.delete_from_store'}),
+    # tasks and interoperable image import
+    ('/v2/schemas/task', {
+        'GET': 'schemas.SchemasController.task'}),
+    ('/v2/schemas/tasks', {
+        'GET': 'schemas.SchemasController.tasks'}),
+    ('/v2/tasks', {
+        'GET': 'tasks.TasksController.index'}),
+    ('/v2/tasks/{task_id}', {
+        'GET': 'tasks.TasksController.show'}),
+    ('/v2/images/{image_id}/tasks', {
+        'GET': 'tasks.TasksController.image_tasks'}),
 ]
 ROUTES += importlib.import_module('glance_api.v2.metadefs.routes').ROUTES
 
