@@ -15,6 +15,7 @@ from oslo_utils import uuidutils
 from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
 from glance_api import property_protections
+from glance_api import staging
 from glance_api import url_filter
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
@@ -248,6 +249,7 @@ class ImageService:
             protections = property_protections.PropertyProtections.from_conf(
                 conf, self.policy)
         self.protections = protections
+        self.staging = staging.StagingArea(conf)
 
     # -- reads -----------------------------------------------------------
 
@@ -490,6 +492,9 @@ class ImageService:
             status = 'deleted'
             self.delete_unreferenced_data(context, image_id,
                                           image.get('locations') or [])
+        # Staged import data on this host (the v2 controller sends the
+        # delete of an image staged elsewhere to that worker).
+        self.staging.discard(image_id)
         self.registry.image_update(context, image_id=image_id,
                                    values={'status': status})
         deleted = self.registry.image_destroy(context, image_id=image_id)

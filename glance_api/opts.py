@@ -11,12 +11,14 @@ import copy
 import itertools
 
 from glance_api import images
+from glance_api import importing
 from glance_api import inspection
 from glance_api import location_strategy
 from glance_api import locations
 from glance_api import middleware
 from glance_api import notifier
 from glance_api import property_protections
+from glance_api import staging
 from glance_api import tasks
 from glance_api import upload
 from glance_api import url_filter
@@ -55,4 +57,6 @@ def list_api_opts():
         locations.list_opts(),
         location_strategy.list_opts(),
         url_filter.list_opts(),
-        tasks.list_opts())
+        tasks.list_opts(),
+        importing.list_opts(),
+        staging.list_opts())

@@ -85,6 +85,10 @@ RULES = [
     _rule('modify_task', ANYONE, 'Change a task.'),
     _rule('tasks_api_access', ADMIN, 'Use the tasks API at all.'),
     _rule('manage_image_cache', ADMIN, 'Manage the image cache.'),
+    # interoperable import
+    _rule('copy_image', ADMIN,
+          'Copy an active image into more stores (POST '
+          '/v2/images/{image_id}/import with copy-image).'),
 ]
 
 

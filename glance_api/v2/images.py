@@ -14,6 +14,7 @@ import webob
 
 from glance_api import images as image_service
 from glance_api import location_strategy
+from glance_api.v2 import image_import
 from glance_api.v2 import patch
 from glance_api.v2 import schemas
 from glance_registry.common import exception
@@ -377,7 +378,13 @@ class ImagesController:
         return json_response(image_view(image, self.conf))
 
     def delete(self, req, image_id):
-        self.service.delete(req.environ['glance.context'], image_id)
+        context = req.environ['glance.context']
+        # Import data staged on another worker goes with the image there.
+        host = self.service.staging.stage_host(
+            self.service.get(context, image_id))
+        if host is not None:
+            return image_import.forward(req, host)
+        self.service.delete(context, image_id)
         return webob.Response(status=204)
 
     def delete_from_store(self, req, store_id, image_id):

@@ -64,6 +64,10 @@ ROUTES = [
         'GET': 'tasks.TasksController.index'}),
     ('/v2/tasks/{task_id}', {
         'GET': 'tasks.TasksController.show'}),
+    ('/v2/images/{image_id}/stage', {
+        'PUT': 'image_import.ImageImportController.stage'}),
+    ('/v2/images/{image_id}/import', {
+        'POST': 'image_import.ImageImportController.import_image'}),
     ('/v2/images/{image_id}/tasks', {
         'GET': 'tasks.TasksController.image_tasks'}),
 ]

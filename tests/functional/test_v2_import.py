@@ -1,0 +1,383 @@
+"""Interoperable image import against real daemons: stage, glance-direct,
+web-download (through the URL filter), copy-image, several stores with
+all_stores and all_stores_must_succeed, the import task, and the reserved
+os_glance_* properties."""
+
+import hashlib
+import os
+import time
+
+from tests.functional import base
+from tests.functional import daemons
+from tests.functional import store_helpers
+from tests.functional import test_url_filter
+
+ADMIN = store_helpers.ADMIN
+MEMBER = store_helpers.MEMBER
+OCTET = store_helpers.OCTET
+DATA = b'import me ' * 5000
+
+
+class ImportCallsMixin(store_helpers.StoreCallsMixin):
+
+    def stage(self, image_id, data=DATA, headers=MEMBER, expected=204,
+              server=None):
+        status, _, body = self.request(
+            'PUT', '/v2/images/%s/stage' % image_id, data,
+            dict(OCTET, **headers), server=server)
+        self.assertEqual(expected, status, body)
+
+    def start_import(self, image_id, method, headers=MEMBER, expected=202,
+                     server=None, **body):
+        body['method'] = dict(method) if isinstance(method, dict) else {
+            'name': method}
+        status, _, answer = self.request_json(
+            'POST', '/v2/images/%s/import' % image_id, body, dict(headers),
+            server=server)
+        self.assertEqual(expected, status, answer)
+        return answer
+
+    def wait_for(self, image_id, statuses, headers=ADMIN, timeout=60,
+                 unless=None):
+        """The image once its status is in ``statuses`` (and, when given,
+        ``unless(image)`` is false)."""
+        deadline = time.time() + timeout
+        while True:
+            image = self.show(image_id, headers=headers)
+            if image['status'] in statuses and (
+                    unless is None or not unless(image)):
+                return image
+            if time.time() > deadline:
+                self.fail('image %s stayed %s' % (image_id, image))
+            time.sleep(0.1)
+
+    def wait_for_task(self, image_id, headers=ADMIN, timeout=60):
+        deadline = time.time() + timeout
+        while True:
+            status, _, body = self.request_json(
+                'GET', '/v2/images/%s/tasks' % image_id, headers=headers)
+            self.assertEqual(200, status, body)
+            if body['tasks'] and body['tasks'][0]['status'] in (
+                    'success', 'failure'):
+                return body['tasks'][0]
+            if time.time() > deadline:
+                self.fail('task of image %s never finished: %s'
+                          % (image_id, body))
+            time.sleep(0.1)
+
+    def staged_files(self, api=None):
+        folder = os.path.join((api or self.api).lib, 'staging')
+        return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+class GlanceDirectTestCase(ImportCallsMixin, base.ServerTestCase):
+
+    def test_stage_then_import_makes_the_image_active(self):
+        image = self.create_image(headers=MEMBER, disk_format='raw')
+        self.stage(image['id'])
+        staged = self.show(image['id'], headers=MEMBER)
+        self.assertEqual('uploading', staged['status'])
+        self.assertEqual(len(DATA), staged['size'])
+        self.assertIn(image['id'], self.staged_files())
+        self.start_import(image['id'], 'glance-direct')
+        active = self.wait_for(image['id'], ('active',), headers=MEMBER)
+        self.assertEqual(hashlib.md5(DATA).hexdigest(), active['checksum'])
+        self.assertEqual(hashlib.sha512(DATA).hexdigest(),
+                         active['os_hash_value'])
+        self.assertEqual(DATA, self.download(image['id']))
+        self.assertNotIn('os_glance_import_task', active)
+        self.assertNotIn('os_glance_stage_host', active)
+        self.assertEqual('', active['os_glance_importing_to_stores'])
+        self.assertEqual('', active['os_glance_failed_import'])
+        self.assertNotIn(image['id'], self.staged_files())
+        task = self.wait_for_task(image['id'], headers=MEMBER)
+        self.assertEqual('success', task['status'])
+        self.assertEqual('api_image_import', task['type'])
+        self.assertEqual({'image_id': image['id']}, task['result'])
+        self.assertEqual('member-user', task['user'])
+
+    def test_import_without_staging_is_409_and_keeps_the_image_queued(self):
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], 'glance-direct', expected=409)
+        self.assertEqual('queued', self.show(image['id'])['status'])
+
+    def test_stage_twice_is_409(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'])
+        self.stage(image['id'], expected=409)
+
+    def test_stage_needs_octet_stream(self):
+        image = self.create_image(headers=MEMBER)
+        status, _, _ = self.request(
+            'PUT', '/v2/images/%s/stage' % image['id'], DATA,
+            dict(MEMBER, **{'Content-Type': 'application/json'}))
+        self.assertEqual(415, status)
+
+    def test_stage_of_data_the_inspector_refuses_keeps_the_image_queued(
+            self):
+        image = self.create_image(headers=MEMBER, disk_format='qcow2')
+        self.stage(image['id'], data=b'QFI\xfb' + b'\x00' * 4096,
+                   expected=400)
+        self.assertEqual('queued', self.show(image['id'])['status'])
+        self.assertNotIn(image['id'], self.staged_files())
+
+    def test_bad_import_bodies_are_400(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'])
+        path = '/v2/images/%s/import' % image['id']
+        for body in ({}, {'method': 'glance-direct'},
+                     {'method': {'name': 'carrier-pigeon'}},
+                     {'method': {'name': 'glance-direct'}, 'stores': 'x'},
+                     {'method': {'name': 'glance-direct'},
+                      'all_stores': 'yes'},
+                     {'method': {'name': 'glance-direct'},
+                      'stores': ['file'], 'all_stores': True}):
+            status, _, answer = self.request_json('POST', path, body,
+                                                  MEMBER)
+            self.assertEqual(400, status, (body, answer))
+        self.assertEqual('uploading', self.show(image['id'])['status'])
+
+    def test_unknown_store_is_409(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'])
+        self.start_import(image['id'], 'glance-direct', stores=['nowhere'],
+                          expected=409)
+
+    def test_users_may_not_set_os_glance_properties(self):
+        status, _, body = self.request_json(
+            'POST', '/v2/images', {'name': 'x', 'os_glance_import_task': 'x'},
+            MEMBER)
+        self.assertEqual(403, status, body)
+
+    def test_delete_of_a_staged_image_removes_the_staged_data(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'])
+        status, _, _ = self.request('DELETE', '/v2/images/%s' % image['id'],
+                                    headers=MEMBER)
+        self.assertEqual(204, status)
+        self.assertNotIn(image['id'], self.staged_files())
+
+
+class MultiStoreImportTestCase(ImportCallsMixin, base.ServerTestCase):
+    """fast and cheap: file stores; broken: a file store whose folder is a
+    file, so every write to it fails."""
+
+    @classmethod
+    def api_config(cls):
+        cls.fast_dir = os.path.join(cls.root, 'fast')
+        cls.cheap_dir = os.path.join(cls.root, 'cheap')
+        broken = os.path.join(cls.root, 'broken')
+        os.makedirs(broken)
+        return {
+            'DEFAULT': {'enabled_backends':
+                        'fast:file, cheap:file, broken:file',
+                        'show_multiple_locations': True},
+            'glance_store': {'default_backend': 'fast'},
+            'fast': {'filesystem_store_datadir': cls.fast_dir},
+            'cheap': {'filesystem_store_datadir': cls.cheap_dir},
+            'broken': {'filesystem_store_datadir': broken},
+        }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # A folder at start-up, then a file: each write fails.
+        broken = os.path.join(cls.root, 'broken')
+        os.rmdir(broken)
+        with open(broken, 'w'):
+            pass
+
+    def staged_image(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'])
+        return image
+
+    def test_stores_lists_where_the_data_goes(self):
+        image = self.staged_image()
+        self.start_import(image['id'], 'glance-direct',
+                          stores=['fast', 'cheap'])
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual({'fast', 'cheap'}, set(active['stores'].split(',')))
+        self.assertIn(image['id'], os.listdir(self.cheap_dir))
+
+    def test_store_header_picks_the_store(self):
+        image = self.staged_image()
+        self.start_import(image['id'], 'glance-direct',
+                          headers=dict(MEMBER,
+                                       **{'X-Image-Meta-Store': 'cheap'}))
+        self.assertEqual('cheap', self.wait_for(image['id'],
+                                                ('active',))['stores'])
+
+    def test_a_failing_store_fails_all_when_all_must_succeed(self):
+        image = self.staged_image()
+        self.start_import(image['id'], 'glance-direct',
+                          stores=['fast', 'broken'])
+        task = self.wait_for_task(image['id'])
+        self.assertEqual('failure', task['status'])
+        queued = self.wait_for(image['id'], ('queued',))
+        self.assertEqual('broken', queued['os_glance_failed_import'])
+        self.assertNotIn(image['id'], os.listdir(self.fast_dir))
+        self.assertNotIn(image['id'], self.staged_files())
+
+    def test_a_failing_store_is_skipped_when_not_all_must_succeed(self):
+        image = self.staged_image()
+        self.start_import(image['id'], 'glance-direct',
+                          stores=['fast', 'broken'],
+                          all_stores_must_succeed=False)
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual('fast', active['stores'])
+        self.assertEqual('broken', active['os_glance_failed_import'])
+
+    def test_all_stores_with_a_broken_one_both_ways(self):
+        image = self.staged_image()
+        self.start_import(image['id'], 'glance-direct', all_stores=True,
+                          all_stores_must_succeed=False)
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual({'fast', 'cheap'}, set(active['stores'].split(',')))
+        other = self.staged_image()
+        self.start_import(other['id'], 'glance-direct', all_stores=True)
+        queued = self.wait_for(other['id'], ('queued',))
+        self.assertEqual('broken', queued['os_glance_failed_import'])
+
+    def test_copy_image_adds_stores_to_an_active_image(self):
+        image = self.create_image(headers=MEMBER)
+        self.upload(image['id'], DATA, store='fast', headers=MEMBER)
+        self.start_import(image['id'], 'copy-image', stores=['cheap'],
+                          expected=403)
+        self.start_import(image['id'], 'copy-image', stores=['cheap'],
+                          headers=ADMIN)
+        copied = self.wait_for(
+            image['id'], ('active',),
+            unless=lambda i: 'os_glance_import_task' in i)
+        self.assertEqual({'fast', 'cheap'}, set(copied['stores'].split(',')))
+        with open(os.path.join(self.cheap_dir, image['id']), 'rb') as f:
+            self.assertEqual(DATA, f.read())
+        self.assertEqual('success', self.wait_for_task(image['id'])[
+            'status'])
+        self.start_import(image['id'], 'copy-image', stores=['cheap'],
+                          headers=ADMIN, expected=409)
+
+    def test_copy_image_to_a_failing_store_keeps_the_image_as_it_was(self):
+        image = self.create_image(headers=MEMBER)
+        self.upload(image['id'], DATA, store='fast', headers=MEMBER)
+        self.start_import(image['id'], 'copy-image',
+                          stores=['cheap', 'broken'], headers=ADMIN)
+        self.assertEqual('failure', self.wait_for_task(image['id'])[
+            'status'])
+        image = self.wait_for(image['id'], ('active',),
+                              unless=lambda i: 'os_glance_import_task' in i)
+        self.assertEqual('fast', image['stores'])
+        self.assertNotIn(image['id'], os.listdir(self.cheap_dir))
+
+    def test_copy_image_of_a_queued_image_is_409(self):
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], 'copy-image', stores=['cheap'],
+                          headers=ADMIN, expected=409)
+
+
+class WebDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.web = test_url_filter.RecordingServer()
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.web.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.web.stop()
+
+    @classmethod
+    def api_config(cls):
+        return {'DEFAULT': {'image_size_cap': 100000},
+                'import_filtering_opts': {
+                    'allowed_hosts': '[127.0.0.1]',
+                    'allowed_ports': '[%d]' % cls.web.port}}
+
+    def test_web_download_fetches_through_the_filter(self):
+        url = self.web.put('good.raw', DATA)
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], {'name': 'web-download', 'uri': url})
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual(DATA, self.download(image['id']))
+        self.assertEqual(hashlib.md5(DATA).hexdigest(), active['checksum'])
+        self.assertNotIn(image['id'], self.staged_files())
+
+    def test_a_url_the_filter_refuses_is_400(self):
+        image = self.create_image(headers=MEMBER)
+        for url in ('http://127.0.0.2:%d/x' % self.web.port,
+                    'http://127.0.0.1:1/x', 'ftp://127.0.0.1/x'):
+            self.start_import(image['id'], {'name': 'web-download',
+                                            'uri': url}, expected=400)
+        self.start_import(image['id'], 'web-download', expected=400)
+        self.assertEqual('queued', self.show(image['id'])['status'])
+
+    def test_a_source_too_large_fails_and_leaves_the_image_queued(self):
+        url = self.web.put('big.raw', b'x' * 200000)
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], {'name': 'web-download', 'uri': url})
+        task = self.wait_for_task(image['id'])
+        self.assertEqual('failure', task['status'])
+        self.assertEqual('queued', self.wait_for(image['id'],
+                                                 ('queued',))['status'])
+        self.assertNotIn(image['id'], self.staged_files())
+
+    def test_a_source_that_lies_about_its_format_fails(self):
+        url = self.web.put('fake.qcow2', b'not a qcow2 at all' * 100)
+        image = self.create_image(headers=MEMBER, disk_format='qcow2')
+        self.start_import(image['id'], {'name': 'web-download', 'uri': url})
+        task = self.wait_for_task(image['id'])
+        self.assertEqual('failure', task['status'])
+        self.assertEqual('queued', self.show(image['id'])['status'])
+
+    def test_a_missing_source_fails_the_task(self):
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], {'name': 'web-download',
+                                        'uri': self.web.url('/status/404')})
+        self.assertEqual('failure', self.wait_for_task(image['id'])[
+            'status'])
+        self.assertEqual('queued', self.show(image['id'])['status'])
+
+
+class CrossWorkerImportTestCase(ImportCallsMixin, base.ServerTestCase):
+    """Two glance-api processes sharing one registry and one file store,
+    each with its own staging folder and worker_self_reference_url: data
+    staged on the first is imported whichever receives the import call."""
+
+    start_api = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.first = cls.api = cls.start_worker('first')
+            cls.second = cls.start_worker('second')
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_worker(cls, name):
+        port = daemons.free_port()
+        return cls._start(daemons.Api(
+            cls.registry, root=os.path.join(cls.root, name), port=port,
+            overrides={
+                'DEFAULT': {'worker_self_reference_url':
+                            'http://127.0.0.1:%d' % port},
+                'glance_store': {'filesystem_store_datadir':
+                                 os.path.join(cls.root, 'images')}}))
+
+    def test_import_sent_to_the_second_worker_runs_on_the_first(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'], server=self.first)
+        staged = self.show(image['id'])
+        self.assertEqual('http://127.0.0.1:%d' % self.first.port,
+                         staged['os_glance_stage_host'])
+        self.start_import(image['id'], 'glance-direct', server=self.second)
+        self.wait_for(image['id'], ('active',))
+        self.assertEqual(DATA, self.download(image['id']))
+        self.assertNotIn(image['id'], self.staged_files(self.first))
