@@ -111,6 +111,14 @@ def check_property_names(properties):
                        % (name[:20], MAX_PROPERTY_KEY_LENGTH))
 
 
+def check_reserved_unchanged(old, new):
+    """The os_glance_* properties an import sets are the service's: users
+    may neither change nor remove them."""
+    for name in set(old) | set(new):
+        if name.startswith('os_glance') and old.get(name) != new.get(name):
+            raise exception.Forbidden("Attribute '%s' is reserved." % name)
+
+
 def check_tags(tags):
     """Tags: 1 to 255 characters (as upstream's schema and column; an
     empty tag cannot be named by /tags/{tag}) and no NUL character."""
@@ -370,6 +378,8 @@ class ImageService:
                 from_state = 'queued'
         check_property_names(set(new['properties']) -
                              set(image.get('properties', {})))
+        check_reserved_unchanged(image.get('properties') or {},
+                                 new['properties'])
         check_tags(set(new['tags']) - set(image.get('tags') or []))
         if self.protections is not None:
             self.protections.check_changes(context, image['properties'],

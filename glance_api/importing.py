@@ -73,8 +73,9 @@ class Stager(upload.Uploader):
     def activate(self, context, image_id, reader, result):
         """Record what was staged (size, checksums, virtual size) and the
         worker holding it; the image stays ``uploading``."""
-        values = dict(upload.measured_values(reader),
-                      properties={STAGE_HOST: self.staging.self_url})
+        values = upload.measured_values(reader)
+        if self.staging.self_url:
+            values['properties'] = {STAGE_HOST: self.staging.self_url}
         try:
             return self.registry.image_update(
                 context, image_id=image_id, values=values,

@@ -13,6 +13,7 @@ from oslo_config import cfg
 import webob
 
 from glance_api import images as image_service
+from glance_api import importing
 from glance_api import location_strategy
 from glance_api.v2 import image_import
 from glance_api.v2 import patch
@@ -332,6 +333,7 @@ class ImagesController:
         self.conf = conf
         self.service = image_service.ImageService(registry, stores, conf)
         self.schema = schemas.image_schema(conf)
+        conf.register_opts(importing.import_opts)
 
     def create(self, req):
         body = read_json(req)
@@ -342,6 +344,12 @@ class ImagesController:
                                     attributes, properties, tags)
         resp = json_response(image_view(image, self.conf), status=201)
         resp.location = '%s/v2/images/%s' % (req.host_url, image['id'])
+        # Clients (openstacksdk) learn here how the data may come.
+        resp.headers['OpenStack-image-import-methods'] = ','.join(
+            self.conf.enabled_import_methods)
+        if self.conf.enabled_backends:
+            resp.headers['OpenStack-image-store-ids'] = ','.join(
+                self.service.stores.names)
         return resp
 
     def index(self, req):

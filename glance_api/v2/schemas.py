@@ -227,7 +227,9 @@ TASK_SCHEMA = {
     'properties': {
         'id': {'type': 'string', 'pattern': UUID_PATTERN,
                'description': 'An identifier for the task'},
-        'type': {'type': 'string', 'enum': ['import'],
+        # api_image_import: the tasks of interoperable import, listed
+        # too (clients validate the list against this schema).
+        'type': {'type': 'string', 'enum': ['import', 'api_image_import'],
                  'description': 'The type of task represented by this '
                                 'content'},
         'status': {'type': 'string',

@@ -4,6 +4,7 @@ GET /v2/images/{image_id}/tasks (API 2.12)."""
 import urllib.parse
 
 from glance_api import images as image_service
+from glance_api import importing
 from glance_api import tasks as task_service
 from glance_api.v2 import images as v2_images
 from glance_registry.common import exception
@@ -77,6 +78,7 @@ class TasksController:
         self.conf = conf
         self.service = task_service.TaskService(registry, conf)
         self.images = image_service.ImageService(registry, stores, conf)
+        self.imports = importing.ImportService(registry, stores, conf)
 
     def index(self, req):
         tasks, next_marker = self.service.list(
@@ -98,6 +100,8 @@ class TasksController:
 
     def image_tasks(self, req, image_id):
         context = req.environ[ENV_CONTEXT]
+        # An image held by an import whose process died is released here.
+        self.imports.get_image(context, image_id)
         image = self.images.show(context, image_id)
         tasks = self.service.image_tasks(context, image)
         return v2_images.json_response(

@@ -149,6 +149,21 @@ class GlanceDirectTestCase(ImportCallsMixin, base.ServerTestCase):
             MEMBER)
         self.assertEqual(403, status, body)
 
+    def test_users_may_not_change_or_remove_os_glance_properties(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'])
+        self.start_import(image['id'], 'glance-direct')
+        self.wait_for(image['id'], ('active',))
+        path = '/v2/images/%s' % image['id']
+        for op in ({'op': 'replace', 'path': '/os_glance_failed_import',
+                    'value': 'fast'},
+                   {'op': 'remove', 'path': '/os_glance_importing_to_stores'},
+                   {'op': 'add', 'path': '/os_glance_stage_host',
+                    'value': 'http://elsewhere'}):
+            status, _, body = self.request_json(
+                'PATCH', path, [op], dict(MEMBER, **store_helpers.PATCH))
+            self.assertEqual(403, status, (op, body))
+
     def test_delete_of_a_staged_image_removes_the_staged_data(self):
         image = self.create_image(headers=MEMBER)
         self.stage(image['id'])
@@ -156,6 +171,57 @@ class GlanceDirectTestCase(ImportCallsMixin, base.ServerTestCase):
                                     headers=MEMBER)
         self.assertEqual(204, status)
         self.assertNotIn(image['id'], self.staged_files())
+
+
+class AbandonedImportTestCase(ImportCallsMixin, base.ServerTestCase):
+    """An image left importing by a glance-api process that died: its
+    task's lease ran out, so the next request meeting it fails the task
+    and puts the image back to queued."""
+
+    def rpc(self, command, **kwargs):
+        status, _, body = self.request_json(
+            'POST', '/rpc', [{'command': command, 'kwargs': kwargs}], ADMIN,
+            server=self.registry)
+        self.assertEqual(200, status, body)
+        return body[0]
+
+    def abandoned_import(self):
+        image = self.create_image(headers=MEMBER)
+        task = self.rpc('task_create', values={
+            'type': 'api_image_import', 'status': 'processing',
+            'owner': 'admin-project', 'image_id': image['id'],
+            'holder': 'http://dead:9292#dead:1',
+            'lease_expires_at': '2020-01-01T00:00:00'})
+        self.rpc('image_update', image_id=image['id'], values={
+            'status': 'importing', 'properties': {
+                'os_glance_import_task': task['id'],
+                'os_glance_importing_to_stores': 'file'}})
+        return image, task
+
+    def test_image_tasks_release_the_image(self):
+        image, task = self.abandoned_import()
+        status, _, body = self.request_json(
+            'GET', '/v2/images/%s/tasks' % image['id'], headers=MEMBER)
+        self.assertEqual(200, status, body)
+        self.assertEqual('failure', body['tasks'][0]['status'])
+        released = self.show(image['id'])
+        self.assertEqual('queued', released['status'])
+        self.assertNotIn('os_glance_import_task', released)
+        self.assertEqual('file', released['os_glance_failed_import'])
+
+    def test_a_new_import_takes_over(self):
+        image, _ = self.abandoned_import()
+        self.start_import(image['id'], 'glance-direct', expected=409)
+        self.assertEqual('queued', self.show(image['id'])['status'])
+        self.stage(image['id'])
+        self.start_import(image['id'], 'glance-direct')
+        self.assertEqual('active', self.wait_for(image['id'],
+                                                 ('active',))['status'])
+
+
+class GlanceDirectOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                        GlanceDirectTestCase):
+    """The same with glance-api reaching the registry over RabbitMQ."""
 
 
 class MultiStoreImportTestCase(ImportCallsMixin, base.ServerTestCase):
@@ -275,7 +341,9 @@ class MultiStoreImportTestCase(ImportCallsMixin, base.ServerTestCase):
                           headers=ADMIN, expected=409)
 
 
-class WebDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
+class WebServerMixin:
+    """A real web server (``cls.web``) for the class's web-download
+    sources; its host and port pass the URL filter."""
 
     @classmethod
     def setUpClass(cls):
@@ -292,11 +360,18 @@ class WebDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
         cls.web.stop()
 
     @classmethod
+    def web_filter(cls):
+        return {'allowed_hosts': '[127.0.0.1]',
+                'allowed_ports': '[%d]' % cls.web.port}
+
+
+class WebDownloadTestCase(WebServerMixin, ImportCallsMixin,
+                          base.ServerTestCase):
+
+    @classmethod
     def api_config(cls):
         return {'DEFAULT': {'image_size_cap': 100000},
-                'import_filtering_opts': {
-                    'allowed_hosts': '[127.0.0.1]',
-                    'allowed_ports': '[%d]' % cls.web.port}}
+                'import_filtering_opts': cls.web_filter()}
 
     def test_web_download_fetches_through_the_filter(self):
         url = self.web.put('good.raw', DATA)
