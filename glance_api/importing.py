@@ -20,6 +20,7 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_api import import_plugins
 from glance_api import images
 from glance_api import reader as reader_module
 from glance_api import staging as staging_module
@@ -123,6 +124,7 @@ class ImportService:
                                              self_url=self.staging.self_url)
         self.web = http_driver.Store(conf, name='web-download',
                                      url_filter=self.url_filter)
+        self.plugins = import_plugins.load(conf)
 
     # -- the request ---------------------------------------------------------
 
@@ -290,12 +292,14 @@ class ImportService:
             return self.registry.image_get(context, image_id=image['id'])
 
 
-def release(registry, context, image, values, failed=None, drop=()):
+def release(registry, context, image, values, failed=None, drop=(),
+            properties=None):
     """Drop the import lock (and the properties in ``drop``), with
-    ``values``; a compare-and-swap on the image's status. The registry
-    removes a property only by rewriting all of them."""
+    ``values`` and ``properties``; a compare-and-swap on the image's
+    status. The registry removes a property only by rewriting all of
+    them."""
     current = registry.image_get(context, image_id=image['id'])
-    properties = dict(current.get('properties') or {})
+    properties = dict(current.get('properties') or {}, **(properties or {}))
     for name in (IMPORT_TASK,) + tuple(drop):
         properties.pop(name, None)
     properties[IMPORTING_TO] = ''
@@ -356,6 +360,8 @@ class ImportJob:
         self.written = []      # (store id, AddResult, reader)
         self.failed = []
         self.staged = False
+        self.plugin_values = {}
+        self.plugin_properties = {}
         self.done = threading.Event()
 
     def run(self):
@@ -365,6 +371,7 @@ class ImportJob:
             self.service.tasks.start(self.context, self.task['id'])
             heartbeat.start()
             self.fetch()
+            self.run_plugins(heartbeat)
             self.write_to_stores(heartbeat)
             image = self.activate()
             self.service.tasks.finish(
@@ -411,6 +418,20 @@ class ImportJob:
         finally:
             reader.close()
             body.close()
+
+    def run_plugins(self, heartbeat):
+        """The configured plugins on the staged data (not for copies,
+        whose data is already the image's)."""
+        if self.request.method == 'copy-image':
+            return
+        for plugin in self.service.plugins:
+            heartbeat.message = 'Running %s' % plugin.name
+            changes = dict(plugin(self))
+            self.plugin_properties.update(changes.pop('properties', {}))
+            self.plugin_values.update(changes)
+            if 'disk_format' in changes:
+                # New data: the stores' writes measure it afresh.
+                self.image = dict(self.image, checksum=None, **changes)
 
     def reader(self, body, size):
         uploader = self.service.uploader
@@ -503,9 +524,11 @@ class ImportJob:
         values = dict(upload.measured_values(self.written[0][2]),
                       status='active',
                       locations=[upload.location_value(result)
-                                 for _, result, _ in self.written])
+                                 for _, result, _ in self.written],
+                      **self.plugin_values)
         return release(self.registry, self.context, self.image, values,
-                       failed=','.join(self.failed), drop=(STAGE_HOST,))
+                       failed=','.join(self.failed), drop=(STAGE_HOST,),
+                       properties=self.plugin_properties)
 
     def roll_back(self):
         """Remove the data this job wrote; the image back to queued (its

@@ -11,6 +11,7 @@ import copy
 import itertools
 
 from glance_api import images
+from glance_api import import_plugins
 from glance_api import importing
 from glance_api import inspection
 from glance_api import location_strategy
@@ -59,4 +60,5 @@ def list_api_opts():
         url_filter.list_opts(),
         tasks.list_opts(),
         importing.list_opts(),
-        staging.list_opts())
+        staging.list_opts(),
+        import_plugins.list_opts())

@@ -8,6 +8,8 @@ worker's ``worker_self_reference_url`` in ``os_glance_stage_host`` so the
 other workers can send the import (or the delete) there.
 """
 
+import os
+
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -51,8 +53,11 @@ class StagingArea:
         self.self_url = (conf.worker_self_reference_url or '').rstrip('/')
         self.store = filesystem.Store(conf, group=GROUP, name=GROUP)
 
+    def path(self, image_id):
+        return os.path.join(self.store.datadirs[0].path, image_id)
+
     def location(self, image_id):
-        return 'file://%s/%s' % (self.store.datadirs[0].path, image_id)
+        return 'file://' + self.path(image_id)
 
     def add(self, image_id, reader, size=0, store=None):
         """Write ``reader`` to the staging file of ``image_id``; the

@@ -5,6 +5,7 @@ os_glance_* properties."""
 
 import hashlib
 import os
+import subprocess
 import time
 
 from tests.functional import base
@@ -456,3 +457,57 @@ class CrossWorkerImportTestCase(ImportCallsMixin, base.ServerTestCase):
         self.wait_for(image['id'], ('active',))
         self.assertEqual(DATA, self.download(image['id']))
         self.assertNotIn(image['id'], self.staged_files(self.first))
+
+
+class ImportPluginsTestCase(ImportCallsMixin, base.ServerTestCase):
+    """image_conversion to raw (as for Ceph) and inject_image_metadata."""
+
+    api_overrides = {
+        'image_import_opts': {'image_import_plugins':
+                              'image_conversion, inject_image_metadata'},
+        'image_conversion': {'output_format': 'raw'},
+        'inject_metadata_properties': {'inject': 'injected_by:glance',
+                                       'ignore_user_roles': 'admin'}}
+
+    def qcow2_of_random_data(self):
+        raw = os.path.join(self.root, 'source.raw')
+        with open(raw, 'wb') as f:
+            f.write(os.urandom(3 * 1024 * 1024))
+            f.seek(8 * 1024 * 1024 - 1)
+            f.write(b'\x01')
+        qcow2 = os.path.join(self.root, 'source.qcow2')
+        subprocess.run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2',
+                        raw, qcow2], check=True)
+        return qcow2
+
+    def test_qcow2_is_converted_to_raw_with_the_same_disk_content(self):
+        source = self.qcow2_of_random_data()
+        with open(source, 'rb') as f:
+            data = f.read()
+        image = self.create_image(headers=MEMBER, disk_format='qcow2')
+        self.stage(image['id'], data=data)
+        self.start_import(image['id'], 'glance-direct')
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual('raw', active['disk_format'])
+        self.assertEqual(8 * 1024 * 1024, active['size'])
+        self.assertEqual(8 * 1024 * 1024, active['virtual_size'])
+        converted = os.path.join(self.root, 'converted.raw')
+        downloaded = self.download(image['id'])
+        with open(converted, 'wb') as f:
+            f.write(downloaded)
+        self.assertEqual(hashlib.md5(downloaded).hexdigest(),
+                         active['checksum'])
+        compare = subprocess.run(['qemu-img', 'compare', '-f', 'qcow2',
+                                  '-F', 'raw', source, converted],
+                                 capture_output=True, text=True)
+        self.assertEqual(0, compare.returncode, compare.stdout)
+        self.assertEqual('glance', active['injected_by'])
+
+    def test_administrators_imports_get_no_injected_properties(self):
+        image = self.create_image(headers=ADMIN)
+        self.stage(image['id'], headers=ADMIN)
+        self.start_import(image['id'], 'glance-direct', headers=ADMIN)
+        active = self.wait_for(image['id'], ('active',))
+        self.assertNotIn('injected_by', active)
+        self.assertEqual('raw', active['disk_format'])
+        self.assertEqual(DATA, self.download(image['id']))
