@@ -121,7 +121,8 @@ class ImportService:
         self.notifier = self.uploader.notifier
         self.policy = policy or self.uploader.policy
         self.tasks = task_module.TaskService(registry, conf, self.policy,
-                                             self_url=self.staging.self_url)
+                                             self_url=self.staging.self_url,
+                                             notifier=self.notifier)
         self.web = http_driver.Store(conf, name='web-download',
                                      url_filter=self.url_filter)
         self.plugins = import_plugins.load(conf)
@@ -374,11 +375,11 @@ class ImportJob:
             self.run_plugins(heartbeat)
             self.write_to_stores(heartbeat)
             image = self.activate()
+            self.notify_success(image)
             self.service.tasks.finish(
                 self.context, self.task['id'],
                 result={'image_id': self.image_id},
                 message=self.summary())
-            self.notify_success(image)
         except BaseException as e:
             LOG.warning('Import of image %s (task %s) failed: %s',
                         self.image_id, self.task['id'], e)

@@ -15,6 +15,7 @@ import socket
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
 
 LOG = logging.getLogger(__name__)
@@ -64,13 +65,23 @@ def holder_id(self_url=None):
     return '%s#%s:%d' % (self_url or '', socket.gethostname(), os.getpid())
 
 
+def task_payload(task):
+    """What a task.* notification carries: the task without its holder."""
+    return {name: task.get(name) for name in (
+        'id', 'type', 'status', 'owner', 'image_id', 'user_id',
+        'request_id', 'input', 'result', 'message', 'expires_at',
+        'created_at', 'updated_at')}
+
+
 class TaskService:
     """Read and record tasks; policy is enforced here, once."""
 
-    def __init__(self, registry, conf=CONF, policy=None, self_url=None):
+    def __init__(self, registry, conf=CONF, policy=None, self_url=None,
+                 notifier=None):
         conf.register_opts(task_opts)
         self.holder = holder_id(self_url)
         self.registry = registry
+        self.notifier = notifier or notifier_module.get_notifier(conf)
         self.conf = conf
         self.policy = policy or policy_module.get_enforcer(conf)
 
@@ -109,22 +120,31 @@ class TaskService:
     # -- recording a running task ------------------------------------------
 
     def create(self, context, task_type, task_input, image_id=None):
-        """A pending task held by this process."""
-        return self.registry.task_create(context, values={
+        """A pending task held by this process (task.create)."""
+        task = self.registry.task_create(context, values={
             'type': task_type, 'status': 'pending', 'input': task_input,
             'owner': context.owner, 'image_id': image_id,
             'user_id': getattr(context, 'user_id', None),
             'request_id': getattr(context, 'request_id', None),
             'holder': self.holder,
             'lease_expires_at': self.lease_end().isoformat()})
+        self.notify(context, 'task.create', task)
+        return task
+
+    def notify(self, context, event_type, task):
+        if task is not None:
+            self.notifier.info(context, event_type, task_payload(task))
 
     def lease_end(self):
         return now() + datetime.timedelta(
             seconds=self.conf.task_lease_timeout)
 
     def start(self, context, task_id):
-        return self.registry.task_update(
+        """pending -> processing (task.processing)."""
+        task = self.registry.task_update(
             context, task_id=task_id, values={'status': 'processing'})
+        self.notify(context, 'task.processing', task)
+        return task
 
     def renew(self, context, task_id, message=None):
         """Push the lease forward (and say how far the task got)."""
@@ -144,13 +164,16 @@ class TaskService:
         expires = now() + datetime.timedelta(
             hours=self.conf.task_time_to_live)
         try:
-            return self.registry.task_update(
+            task = self.registry.task_update(
                 context, task_id=task_id, values={
                     'status': status, 'result': result, 'message': message,
                     'expires_at': expires.isoformat(),
                     'lease_expires_at': None})
         except Exception:
             LOG.exception('Could not record task %s as %s', task_id, status)
+            return None
+        self.notify(context, 'task.%s' % status, task)
+        return task
 
     def abandoned(self, task):
         """Whether ``task`` is unfinished and its holder stopped renewing."""

@@ -458,6 +458,19 @@ class CrossWorkerImportTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertEqual(DATA, self.download(image['id']))
         self.assertNotIn(image['id'], self.staged_files(self.first))
 
+    def test_delete_sent_to_the_second_worker_removes_data_on_the_first(self):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'], server=self.first)
+        self.assertIn(image['id'], self.staged_files(self.first))
+        status, _, body = self.request(
+            'DELETE', '/v2/images/%s' % image['id'], headers=MEMBER,
+            server=self.second)
+        self.assertEqual(204, status, body)
+        self.assertNotIn(image['id'], self.staged_files(self.first))
+        status, _, _ = self.request('GET', '/v2/images/%s' % image['id'],
+                                    headers=MEMBER)
+        self.assertEqual(404, status)
+
 
 class ImportPluginsTestCase(ImportCallsMixin, base.ServerTestCase):
     """image_conversion to raw (as for Ceph) and inject_image_metadata."""
