@@ -184,9 +184,10 @@ class ImportService:
         return self.release_if_abandoned(context, image)
 
     def start(self, context, image_id, request, stores=None,
-              all_stores=False, store_header=None):
+              all_stores=False, store_header=None,
+              task_type=task_module.IMPORT_TASK_TYPE, task_input=None):
         """Check, record the task, take the image, start the job; returns
-        the task."""
+        the task and the job."""
         self.check_method(request.method)
         image = self.get_image(context, image_id)
         if request.method == 'copy-image':
@@ -200,7 +201,7 @@ class ImportService:
             self.check_uri(request.uri)
         request.stores = self.choose_stores(image, request.method, stores,
                                             all_stores, store_header)
-        task = self.tasks.create(context, task_module.IMPORT_TASK_TYPE, {
+        task = self.tasks.create(context, task_type, task_input or {
             'image_id': image_id, 'import_req': request.body,
             'backend': request.stores}, image_id=image_id)
         try:
@@ -214,6 +215,27 @@ class ImportService:
                                   name='import-%s' % image_id)
         thread.start()
         return task, job
+
+    def check_legacy_task(self, context, task_type, task_input):
+        """POST /v2/tasks: only the ``import`` type, where policy allows
+        (administrators by default), with an ``import_from`` URL the filter
+        lets through; returns the image attributes to create."""
+        self.policy.enforce(context, 'tasks_api_access')
+        self.policy.enforce(context, 'add_task')
+        if task_type != 'import':
+            raise exception.InvalidParameterValue(
+                value=task_type, param='type', extra='the only task type '
+                                                     'is import')
+        if not isinstance(task_input, dict):
+            raise exception.InvalidRequest(reason='input must be an object')
+        properties = task_input.get('image_properties') or {}
+        if not isinstance(properties, dict):
+            raise exception.InvalidRequest(
+                reason='input.image_properties must be an object')
+        upload.check_formats_set(properties)
+        self.check_method('web-download')
+        self.check_uri(task_input.get('import_from'))
+        return properties
 
     def check_state(self, image, request):
         wanted = {'glance-direct': 'uploading', 'web-download': 'queued',

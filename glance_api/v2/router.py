@@ -61,7 +61,8 @@ ROUTES = [
     ('/v2/schemas/tasks', {
         'GET': 'schemas.SchemasController.tasks'}),
     ('/v2/tasks', {
-        'GET': 'tasks.TasksController.index'}),
+        'GET': 'tasks.TasksController.index',
+        'POST': 'tasks.TasksController.create'}),
     ('/v2/tasks/{task_id}', {
         'GET': 'tasks.TasksController.show'}),
     ('/v2/images/{image_id}/stage', {

@@ -7,6 +7,7 @@ from glance_api import images as image_service
 from glance_api import importing
 from glance_api import tasks as task_service
 from glance_api.v2 import images as v2_images
+from glance_api.v2 import schemas
 from glance_registry.common import exception
 
 ENV_CONTEXT = 'glance.context'
@@ -79,6 +80,7 @@ class TasksController:
         self.service = task_service.TaskService(registry, conf)
         self.images = image_service.ImageService(registry, stores, conf)
         self.imports = importing.ImportService(registry, stores, conf)
+        self.schema = schemas.image_schema(conf)
 
     def index(self, req):
         tasks, next_marker = self.service.list(
@@ -93,6 +95,32 @@ class TasksController:
             body['next'] = '/v2/tasks?' + urllib.parse.urlencode(
                 params + [('marker', next_marker)])
         return v2_images.json_response(body)
+
+    def create(self, req):
+        """POST /v2/tasks: the legacy ``import`` task, a web-download of
+        ``input.import_from`` into a new image; 201 with the task."""
+        context = req.environ[ENV_CONTEXT]
+        body = v2_images.read_json(req)
+        if not isinstance(body, dict):
+            raise exception.InvalidRequest(reason='the body must be an '
+                                                  'object')
+        task_input = body.get('input')
+        properties = self.imports.check_legacy_task(
+            context, body.get('type'), task_input)
+        v2_images.check_create_body(properties)
+        schemas.validate(self.schema, properties)
+        image = self.images.create(
+            context, *v2_images.split_create_body(properties))
+        request = importing.ImportRequest(
+            'web-download', None, uri=task_input['import_from'],
+            body={'method': {'name': 'web-download',
+                             'uri': task_input['import_from']}})
+        task, _ = self.imports.start(context, image['id'], request,
+                                     task_type='import',
+                                     task_input=task_input)
+        resp = v2_images.json_response(task_view(task), status=201)
+        resp.location = '%s/v2/tasks/%s' % (req.host_url, task['id'])
+        return resp
 
     def show(self, req, task_id):
         task = self.service.get(req.environ[ENV_CONTEXT], task_id)

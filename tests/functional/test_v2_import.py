@@ -410,6 +410,45 @@ class WebDownloadTestCase(WebServerMixin, ImportCallsMixin,
         self.assertEqual('failure', task['status'])
         self.assertEqual('queued', self.show(image['id'])['status'])
 
+    def test_legacy_import_task_creates_an_image_from_a_url(self):
+        url = self.web.put('task.raw', DATA)
+        body = {'type': 'import', 'input': {
+            'import_from': url, 'import_from_format': 'raw',
+            'image_properties': {'name': 'from-task', 'disk_format': 'raw',
+                                 'container_format': 'bare'}}}
+        status, _, task = self.request_json('POST', '/v2/tasks', body,
+                                            MEMBER)
+        self.assertEqual(403, status, task)
+        status, headers, task = self.request_json('POST', '/v2/tasks', body,
+                                                  ADMIN)
+        self.assertEqual(201, status, task)
+        self.assertEqual('import', task['type'])
+        self.assertEqual(url, task['input']['import_from'])
+        deadline = time.time() + 60
+        while task['status'] not in ('success', 'failure'):
+            self.assertLess(time.time(), deadline, task)
+            time.sleep(0.1)
+            task = self.request_json('GET', '/v2/tasks/%s' % task['id'],
+                                     headers=ADMIN)[2]
+        self.assertEqual('success', task['status'], task)
+        image_id = task['result']['image_id']
+        self.assertEqual('from-task', self.show(image_id)['name'])
+        self.assertEqual(DATA, self.download(image_id))
+
+    def test_bad_legacy_tasks_are_400(self):
+        good = {'import_from': self.web.put('t.raw', DATA),
+                'image_properties': {'disk_format': 'raw',
+                                     'container_format': 'bare'}}
+        for body in ({'type': 'export', 'input': good},
+                     {'type': 'import', 'input': 'x'},
+                     {'type': 'import', 'input': dict(
+                         good, image_properties={'name': 'no formats'})},
+                     {'type': 'import', 'input': dict(
+                         good, import_from='http://127.0.0.2/x')}):
+            status, _, answer = self.request_json('POST', '/v2/tasks', body,
+                                                  ADMIN)
+            self.assertEqual(400, status, (body, answer))
+
     def test_a_missing_source_fails_the_task(self):
         image = self.create_image(headers=MEMBER)
         self.start_import(image['id'], {'name': 'web-download',
