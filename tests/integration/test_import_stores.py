@@ -17,45 +17,24 @@ MEMBER = test_v2_import.MEMBER
 DATA = test_api_stores.DATA
 
 
-class ImportToStoresTest(test_v2_import.ImportCallsMixin,
+class ImportToStoresTest(test_api_stores.BackendsMixin,
+                         test_v2_import.ImportCallsMixin,
                          base.ServerTestCase):
     """local (file, the default), objects (swift) and ceph (rbd), with
     qcow2 converted to raw on import."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.backends = {}
-        try:
-            cls.backends['local'] = test_api_stores.FileBackend()
-            cls.backends['objects'] = test_api_stores.SwiftBackend()
-            cls.backends['ceph'] = test_api_stores.RbdBackend()
-            super().setUpClass()
-        except BaseException:
-            cls.cleanup_backends()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.cleanup_backends()
-
-    @classmethod
-    def cleanup_backends(cls):
-        for backend in cls.backends.values():
-            backend.cleanup()
+    def make_backends(cls):
+        cls.backends['local'] = test_api_stores.FileBackend()
+        cls.backends['objects'] = test_api_stores.SwiftBackend()
+        cls.backends['ceph'] = test_api_stores.RbdBackend()
 
     @classmethod
     def api_config(cls):
-        config = {'DEFAULT': {
-            'enabled_backends': ', '.join(
-                '%s:%s' % (name, backend.store_type)
-                for name, backend in cls.backends.items()),
-            'show_multiple_locations': True},
-            'glance_store': {'default_backend': 'local'},
-            'image_import_opts': {'image_import_plugins': 'image_conversion'},
-            'image_conversion': {'output_format': 'raw'}}
-        for name, backend in cls.backends.items():
-            config[name] = backend.options()
+        config = super().api_config()
+        config['image_import_opts'] = {
+            'image_import_plugins': 'image_conversion'}
+        config['image_conversion'] = {'output_format': 'raw'}
         return config
 
     def test_glance_direct_to_all_stores(self):
