@@ -15,6 +15,7 @@ image ``queued`` (active, for copy-image) with ``os_glance_failed_import``
 naming the stores that failed.
 """
 
+import json
 import threading
 
 from oslo_config import cfg
@@ -34,15 +35,35 @@ from glance_store import exceptions as store_exceptions
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-METHODS = ('glance-direct', 'web-download', 'copy-image')
+METHODS = ('glance-direct', 'web-download', 'copy-image', 'glance-download')
 
 import_opts = [
-    cfg.ListOpt('enabled_import_methods', default=list(METHODS),
+    cfg.ListOpt('enabled_import_methods', default=list(METHODS[:3]),
                 item_type=cfg.types.String(choices=METHODS),
                 help='Import methods this cloud offers (GET '
                      '/v2/info/import lists them; POST '
                      '/v2/images/{image_id}/import refuses the others).'),
 ]
+
+download_opts = [
+    cfg.ListOpt('extra_properties',
+                default=['hw_', 'trait:', 'os_distro', 'os_secure_boot',
+                         'os_type'],
+                help='Properties of the source image glance-download '
+                     'copies besides disk_format, container_format, '
+                     'min_ram and min_disk: a name, or a prefix ending in '
+                     '_ or :.'),
+]
+DOWNLOAD_ATTRIBUTES = ('disk_format', 'container_format', 'min_ram',
+                       'min_disk')
+# Base attributes of an Image API v2 image (not custom properties).
+V2_ATTRIBUTES = frozenset((
+    'id', 'name', 'status', 'visibility', 'protected', 'os_hidden',
+    'checksum', 'os_hash_algo', 'os_hash_value', 'owner', 'size',
+    'virtual_size', 'container_format', 'disk_format', 'min_ram',
+    'min_disk', 'created_at', 'updated_at', 'tags', 'self', 'file',
+    'schema', 'locations', 'direct_url', 'stores'))
+MAX_METADATA = 1024 * 1024
 
 IMPORT_TASK = 'os_glance_import_task'
 IMPORTING_TO = 'os_glance_importing_to_stores'
@@ -52,7 +73,8 @@ READ_CHUNK = 1024 * 1024
 
 
 def list_opts():
-    return [(None, import_opts)]
+    return [(None, import_opts), ('glance_download_properties',
+                                  download_opts)]
 
 
 class Stager(upload.Uploader):
@@ -96,6 +118,10 @@ class ImportRequest:
 
     def __init__(self, method, stores, all_stores_must_succeed=True,
                  uri=None, body=None):
+        #: glance-download: the source image's URL (its data is at
+        #: ``.../file``) and the token to read it with.
+        self.source_image_url = None
+        self.token = None
         self.method = method
         self.stores = stores
         self.all_stores_must_succeed = all_stores_must_succeed
@@ -110,6 +136,9 @@ class ImportService:
     def __init__(self, registry, stores, conf=CONF, staging=None,
                  url_filter=None, notifier=None, policy=None):
         conf.register_opts(import_opts)
+        conf.register_opts(download_opts, group='glance_download_properties')
+        self.download_properties = tuple(
+            conf.glance_download_properties.extra_properties)
         self.registry = registry
         self.stores = stores
         self.conf = conf
@@ -195,10 +224,14 @@ class ImportService:
         else:
             self.policy.enforce(context, 'modify_image', image)
             images.check_can_modify(context, image)
-        upload.check_formats_set(image)
+        if request.method != 'glance-download':
+            # (glance-download copies the source image's formats.)
+            upload.check_formats_set(image)
         self.check_state(image, request)
         if request.method == 'web-download':
             self.check_uri(request.uri)
+        if request.method == 'glance-download':
+            self.find_source_image(context, request)
         request.stores = self.choose_stores(image, request.method, stores,
                                             all_stores, store_header)
         task = self.tasks.create(context, task_type, task_input or {
@@ -239,6 +272,7 @@ class ImportService:
 
     def check_state(self, image, request):
         wanted = {'glance-direct': 'uploading', 'web-download': 'queued',
+                  'glance-download': 'queued',
                   'copy-image': 'active'}[request.method]
         if image['status'] != wanted:
             raise exception.Conflict(
@@ -262,6 +296,31 @@ class ImportService:
             return True
         except store_exceptions.StoreError:
             return False
+
+    def find_source_image(self, context, request):
+        """glance-download: the URL of the source image in the Image API
+        of ``glance_region`` (Keystone's catalog, the interface asked for,
+        public by default), checked by the URL filter."""
+        method = request.body['method']
+        image_id = method.get('glance_image_id')
+        region = method.get('glance_region')
+        interface = method.get('glance_service_interface') or 'public'
+        if not isinstance(image_id, str) or not image_id:
+            raise exception.InvalidRequest(
+                reason='glance-download needs method.glance_image_id')
+        if not isinstance(region, str) or not region:
+            raise exception.InvalidRequest(
+                reason='glance-download needs method.glance_region')
+        endpoint = catalog_endpoint(getattr(context, 'service_catalog', None),
+                                    'image', region, interface)
+        if endpoint is None:
+            raise exception.InvalidRequest(
+                reason='no %s Image API endpoint of region %s in the '
+                       'service catalog' % (interface, region))
+        request.source_image_url = '%s/v2/images/%s' % (
+            endpoint.rstrip('/'), image_id)
+        request.token = getattr(context, 'auth_token', None)
+        self.url_filter.check(request.source_image_url)
 
     def check_uri(self, uri):
         if not isinstance(uri, str) or not uri:
@@ -313,6 +372,21 @@ class ImportService:
                                IMPORTING_TO, ''))
         except (exception.InvalidStatusTransition, exception.NotFound):
             return self.registry.image_get(context, image_id=image['id'])
+
+
+def catalog_endpoint(catalog, service_type, region, interface):
+    """The URL of ``service_type`` in ``region`` for ``interface`` in a
+    Keystone v3 service catalog (list of services), None if absent."""
+    for service in catalog or []:
+        if not isinstance(service, dict) or \
+                service.get('type') != service_type:
+            continue
+        for endpoint in service.get('endpoints') or []:
+            if region in (endpoint.get('region'),
+                          endpoint.get('region_id')) and \
+                    endpoint.get('interface') == interface:
+                return endpoint.get('url')
+    return None
 
 
 def release(registry, context, image, values, failed=None, drop=(),
@@ -427,10 +501,17 @@ class ImportJob:
     def fetch(self):
         """web-download: the data from the URL into staging, through the
         one reader (cap, hashes, format inspection)."""
-        if self.request.method != 'web-download':
+        headers = {}
+        if self.request.method == 'glance-download':
+            headers = {'X-Auth-Token': self.request.token or ''}
+            self.read_source_metadata(headers)
+            url = self.request.source_image_url + '/file'
+        elif self.request.method == 'web-download':
+            url = self.request.uri
+        else:
             return
-        iterator, size = self.service.web.get(self.request.uri,
-                                              chunk_size=READ_CHUNK)
+        iterator, size = self.service.web.get(url, chunk_size=READ_CHUNK,
+                                              headers=headers)
         body = reader_module.IteratorReader(iterator)
         reader = self.reader(body, size or None)
         try:
@@ -441,6 +522,39 @@ class ImportJob:
         finally:
             reader.close()
             body.close()
+
+    def read_source_metadata(self, headers):
+        """glance-download: the source image must be active; its formats,
+        minimums and the properties of ``extra_properties`` come along."""
+        iterator, _ = self.service.web.get(self.request.source_image_url,
+                                           headers=headers)
+        body = b''
+        try:
+            for chunk in iterator:
+                body += chunk
+                if len(body) > MAX_METADATA:
+                    raise ImportFailed(reason='the source image record is '
+                                              'too large')
+        finally:
+            iterator.close()
+        try:
+            source = json.loads(body)
+        except ValueError:
+            raise ImportFailed(reason='the source Image API answered no '
+                                      'JSON')
+        if not isinstance(source, dict) or source.get('status') != 'active':
+            raise ImportFailed(reason='the source image is not active')
+        changes = {name: source[name] for name in DOWNLOAD_ATTRIBUTES
+                   if source.get(name) is not None}
+        self.plugin_values.update(changes)
+        self.plugin_properties.update({
+            name: value for name, value in source.items()
+            if name not in V2_ATTRIBUTES and isinstance(value, str) and
+            not name.startswith('os_glance') and
+            any(name == wanted or (wanted.endswith(('_', ':')) and
+                                   name.startswith(wanted))
+                for wanted in self.service.download_properties)})
+        self.image = dict(self.image, **changes)
 
     def run_plugins(self, heartbeat):
         """The configured plugins on the staged data (not for copies,

@@ -4,6 +4,7 @@ all_stores and all_stores_must_succeed, the import task, and the reserved
 os_glance_* properties."""
 
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -563,3 +564,96 @@ class ImportPluginsTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertNotIn('injected_by', active)
         self.assertEqual('raw', active['disk_format'])
         self.assertEqual(DATA, self.download(image['id']))
+
+
+class GlanceDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
+    """glance-download from another region: a second registry and
+    glance-api pair, found through the service catalog the request
+    carries (the noauth flavor reads X-Service-Catalog as authtoken
+    would set it)."""
+
+    start_api = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            other = os.path.join(cls.root, 'region-two')
+            cls.other_registry = cls._start(daemons.Registry(root=other))
+            cls.other_api = cls._start(daemons.Api(cls.other_registry,
+                                                   root=other))
+            overrides = {
+                'DEFAULT': {'enabled_import_methods':
+                            'glance-direct, glance-download'},
+                'import_filtering_opts': {
+                    'allowed_hosts': '[127.0.0.1]',
+                    'allowed_ports': '[%d]' % cls.other_api.port}}
+            cls.api = cls._start(daemons.Api(cls.registry, root=cls.root,
+                                             overrides=overrides))
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    def catalog_headers(self, region='RegionTwo'):
+        catalog = [{'type': 'image', 'name': 'glance', 'endpoints': [
+            {'interface': 'public', 'region': region,
+             'region_id': region, 'url': self.other_api.url}]}]
+        return dict(MEMBER, **{'X-Service-Catalog': json.dumps(catalog),
+                               'X-Auth-Token': 'noauth'})
+
+    def source_image(self):
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {
+                'name': 'source', 'disk_format': 'qcow2',
+                'container_format': 'bare', 'min_ram': 512,
+                'os_distro': 'cirros', 'hw_disk_bus': 'scsi',
+                'not_copied': 'x'}, server=self.other_api)
+        self.assertEqual(201, status, image)
+        qcow2 = subprocess.run(
+            ['qemu-img', 'create', '-f', 'qcow2',
+             os.path.join(self.root, 'source.qcow2'), '1M'],
+            check=True, capture_output=True)
+        self.assertEqual(0, qcow2.returncode)
+        with open(os.path.join(self.root, 'source.qcow2'), 'rb') as f:
+            data = f.read()
+        status, _, body = self.request(
+            'PUT', '/v2/images/%s/file' % image['id'], data, OCTET,
+            server=self.other_api)
+        self.assertEqual(204, status, body)
+        return image, data
+
+    def test_image_and_its_metadata_come_from_the_other_region(self):
+        source, data = self.source_image()
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {'name': 'copy'}, MEMBER)
+        self.assertEqual(201, status, image)
+        self.start_import(image['id'], {
+            'name': 'glance-download', 'glance_image_id': source['id'],
+            'glance_region': 'RegionTwo'}, headers=self.catalog_headers())
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual(data, self.download(image['id']))
+        self.assertEqual(('qcow2', 'bare', 512, 'cirros', 'scsi'),
+                         (active['disk_format'], active['container_format'],
+                          active['min_ram'], active['os_distro'],
+                          active['hw_disk_bus']))
+        self.assertNotIn('not_copied', active)
+        self.assertEqual(1024 * 1024, active['virtual_size'])
+
+    def test_a_region_missing_from_the_catalog_is_400(self):
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {'name': 'copy'}, MEMBER)
+        self.start_import(image['id'], {
+            'name': 'glance-download', 'glance_image_id': image['id'],
+            'glance_region': 'RegionNine'}, headers=self.catalog_headers(),
+            expected=400)
+
+    def test_a_missing_source_image_fails_the_task(self):
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {'name': 'copy'}, MEMBER)
+        self.start_import(image['id'], {
+            'name': 'glance-download',
+            'glance_image_id': '00000000-0000-0000-0000-000000000000',
+            'glance_region': 'RegionTwo'}, headers=self.catalog_headers())
+        self.assertEqual('failure', self.wait_for_task(image['id'])[
+            'status'])
+        self.assertEqual('queued', self.show(image['id'])['status'])
