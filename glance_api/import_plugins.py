@@ -6,14 +6,22 @@ it to the stores, named in ``[image_import_opts] image_import_plugins``.
   first that qemu-img reads it as the format the image declares, without a
   backing or data file;
 - ``inject_image_metadata``: sets ``[inject_metadata_properties] inject``
-  on the image unless the caller has one of ``ignore_user_roles``.
+  on the image unless the caller has one of ``ignore_user_roles``;
+- ``image_decompression``: unpacks gzip and zip data (one file) and, where
+  the ``lha`` tool is installed, LHA archives; what would expand past
+  ``image_size_cap`` is refused.
 
 A plugin is ``plugin(job)``: it may change the staged file and returns the
 image attributes and properties to record with the import.
 """
 
+import gzip
 import json
 import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
 
 from oslo_concurrency import processutils
 from oslo_config import cfg
@@ -27,7 +35,8 @@ CONF = cfg.CONF
 plugin_opts = [
     cfg.ListOpt('image_import_plugins', default=[],
                 item_type=cfg.types.String(choices=(
-                    'image_conversion', 'inject_image_metadata')),
+                    'image_decompression', 'image_conversion',
+                    'inject_image_metadata')),
                 help='Plugins every glance-direct and web-download import '
                      'runs on the staged data, in this order.'),
 ]
@@ -75,7 +84,8 @@ def register_opts(conf):
 def load(conf):
     """The configured plugins, in order."""
     register_opts(conf)
-    builders = {'image_conversion': ImageConversion,
+    builders = {'image_decompression': ImageDecompression,
+                'image_conversion': ImageConversion,
                 'inject_image_metadata': InjectImageMetadata}
     return [builders[name](conf)
             for name in conf.image_import_opts.image_import_plugins]
@@ -162,3 +172,85 @@ class InjectImageMetadata:
         if not self.inject or roles & self.ignore_user_roles:
             return {}
         return {'properties': dict(self.inject)}
+
+
+class ImageDecompression:
+    """Unpack compressed staged data; the archive must hold one file and
+    expand to at most ``image_size_cap`` bytes."""
+
+    name = 'image_decompression'
+    GZIP = b'\x1f\x8b'
+    ZIP = b'PK\x03\x04'
+
+    def __init__(self, conf):
+        self.size_cap = conf.image_size_cap
+
+    def __call__(self, job):
+        path = job.staging.path(job.image_id)
+        with open(path, 'rb') as f:
+            head = f.read(8)
+        if head.startswith(self.GZIP):
+            self.unpack(path, lambda: gzip.open(path, 'rb'))
+        elif head.startswith(self.ZIP):
+            self.unpack(path, lambda: self.open_zip(path))
+        elif head[2:5] == b'-lh' and head[6:7] == b'-':
+            self.unpack_lha(path)
+        else:
+            return {}
+        LOG.info('Decompressed the staged data of image %s', job.image_id)
+        return {}
+
+    @staticmethod
+    def open_zip(path):
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) != 1:
+            raise conversion_refused('a zip archive must hold one file, '
+                                     'not %d' % len(members))
+        return archive.open(members[0])
+
+    def unpack(self, path, open_source):
+        unpacked = path + '.unpacked'
+        try:
+            with open_source() as source, open(unpacked, 'wb') as target:
+                self.copy_capped(source, target)
+            os.replace(unpacked, path)
+        except (OSError, EOFError, zipfile.BadZipFile) as e:
+            raise conversion_refused('the compressed data cannot be '
+                                     'unpacked: %s' % e)
+        finally:
+            if os.path.exists(unpacked):
+                os.unlink(unpacked)
+
+    def copy_capped(self, source, target):
+        written = 0
+        while True:
+            chunk = source.read(1024 * 1024)
+            if not chunk:
+                return written
+            written += len(chunk)
+            if written > self.size_cap:
+                raise exception.ImageSizeLimitExceeded(limit=self.size_cap)
+            target.write(chunk)
+
+    def unpack_lha(self, path):
+        if shutil.which('lha') is None:
+            raise conversion_refused('LHA archives need the lha tool, '
+                                     'which this host lacks')
+        folder = tempfile.mkdtemp(dir=os.path.dirname(path))
+        try:
+            subprocess.run(['lha', '-xqw=' + folder, path], check=True,
+                           capture_output=True, timeout=3600)
+            files = [os.path.join(root, name)
+                     for root, _, names in os.walk(folder) for name in names]
+            if len(files) != 1:
+                raise conversion_refused('an LHA archive must hold one '
+                                         'file, not %d' % len(files))
+            if os.path.getsize(files[0]) > self.size_cap:
+                raise exception.ImageSizeLimitExceeded(limit=self.size_cap)
+            os.replace(files[0], path)
+        except subprocess.SubprocessError as e:
+            raise conversion_refused('the LHA archive cannot be unpacked: '
+                                     '%s' % e)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)

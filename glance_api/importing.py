@@ -16,6 +16,7 @@ naming the stores that failed.
 """
 
 import json
+import os
 import threading
 
 from oslo_config import cfg
@@ -563,12 +564,18 @@ class ImportJob:
             return
         for plugin in self.service.plugins:
             heartbeat.message = 'Running %s' % plugin.name
+            before = self.staged_file_identity()
             changes = dict(plugin(self))
             self.plugin_properties.update(changes.pop('properties', {}))
             self.plugin_values.update(changes)
-            if 'disk_format' in changes:
+            self.image = dict(self.image, **changes)
+            if self.staged_file_identity() != before:
                 # New data: the stores' writes measure it afresh.
-                self.image = dict(self.image, checksum=None, **changes)
+                self.image['checksum'] = None
+
+    def staged_file_identity(self):
+        stat = os.stat(self.staging.path(self.image_id))
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     def reader(self, body, size):
         uploader = self.service.uploader

@@ -3,11 +3,14 @@ web-download (through the URL filter), copy-image, several stores with
 all_stores and all_stores_must_succeed, the import task, and the reserved
 os_glance_* properties."""
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import subprocess
 import time
+import zipfile
 
 from tests.functional import base
 from tests.functional import daemons
@@ -657,3 +660,37 @@ class GlanceDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertEqual('failure', self.wait_for_task(image['id'])[
             'status'])
         self.assertEqual('queued', self.show(image['id'])['status'])
+
+
+class DecompressionTestCase(ImportCallsMixin, base.ServerTestCase):
+
+    api_overrides = {
+        'DEFAULT': {'image_size_cap': 150000},
+        'image_import_opts': {'image_import_plugins': 'image_decompression'}}
+
+    def import_data(self, data):
+        image = self.create_image(headers=MEMBER)
+        self.stage(image['id'], data=data)
+        self.start_import(image['id'], 'glance-direct')
+        return image['id'], self.wait_for_task(image['id'])
+
+    def test_gzip_and_zip_are_unpacked(self):
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, 'w', zipfile.ZIP_DEFLATED) as z:
+            z.writestr('disk.raw', DATA)
+        for packed in (gzip.compress(DATA), archive.getvalue()):
+            image_id, task = self.import_data(packed)
+            self.assertEqual('success', task['status'], task)
+            self.assertEqual(DATA, self.download(image_id))
+            self.assertEqual(len(DATA), self.show(image_id)['size'])
+
+    def test_an_archive_expanding_past_the_size_cap_is_refused(self):
+        image_id, task = self.import_data(gzip.compress(b'\0' * 200000))
+        self.assertEqual('failure', task['status'])
+        self.assertEqual('queued', self.show(image_id)['status'])
+        self.assertNotIn(image_id, self.staged_files())
+
+    def test_uncompressed_data_is_imported_as_it_is(self):
+        image_id, task = self.import_data(DATA)
+        self.assertEqual('success', task['status'], task)
+        self.assertEqual(DATA, self.download(image_id))
