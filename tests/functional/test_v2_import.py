@@ -5,10 +5,12 @@ os_glance_* properties."""
 
 import gzip
 import hashlib
+import http.server
 import io
 import json
 import os
 import subprocess
+import threading
 import time
 import zipfile
 
@@ -694,3 +696,68 @@ class DecompressionTestCase(ImportCallsMixin, base.ServerTestCase):
         image_id, task = self.import_data(DATA)
         self.assertEqual('success', task['status'], task)
         self.assertEqual(DATA, self.download(image_id))
+
+
+class SlowHandler(http.server.BaseHTTPRequestHandler):
+    """Sends DATA in ten pieces, each after the test releases it."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(DATA)))
+        self.end_headers()
+        piece = len(DATA) // 10 + 1
+        for start in range(0, len(DATA), piece):
+            self.server.go_on.wait(30)
+            self.wfile.write(DATA[start:start + piece])
+            self.wfile.flush()
+
+
+class SlowSourceTestCase(ImportCallsMixin, base.ServerTestCase):
+    """A web-download source that sends slowly: glance-api answers other
+    requests meanwhile and the import ends when the data does."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.slow = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                   SlowHandler)
+        cls.slow.daemon_threads = True
+        cls.slow.go_on = threading.Event()
+        threading.Thread(target=cls.slow.serve_forever, daemon=True).start()
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.slow.shutdown()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.slow.go_on.set()
+        cls.slow.shutdown()
+        cls.slow.server_close()
+
+    @classmethod
+    def api_config(cls):
+        return {'import_filtering_opts': {
+            'allowed_hosts': '[127.0.0.1]',
+            'allowed_ports': '[%d]' % cls.slow.server_port}}
+
+    def test_other_requests_are_served_while_the_source_trickles(self):
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], {
+            'name': 'web-download',
+            'uri': 'http://127.0.0.1:%d/disk' % self.slow.server_port})
+        importing = self.show(image['id'])
+        self.assertEqual('importing', importing['status'])
+        status, _, body = self.request_json('GET', '/v2/images',
+                                            headers=MEMBER)
+        self.assertEqual(200, status, body)
+        self.slow.go_on.set()
+        self.wait_for(image['id'], ('active',))
+        self.assertEqual(DATA, self.download(image['id']))
