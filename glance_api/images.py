@@ -15,6 +15,7 @@ from oslo_utils import uuidutils
 from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
 from glance_api import property_protections
+from glance_api import staging
 from glance_api import url_filter
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
@@ -126,6 +127,14 @@ def check_property_names(properties):
             raise exception.Invalid(
                 reason='property name %s... is longer than %d characters'
                        % (name[:20], MAX_PROPERTY_KEY_LENGTH))
+
+
+def check_reserved_unchanged(old, new):
+    """The os_glance_* properties an import sets are the service's: users
+    may neither change nor remove them."""
+    for name in set(old) | set(new):
+        if name.startswith('os_glance') and old.get(name) != new.get(name):
+            raise exception.Forbidden("Attribute '%s' is reserved." % name)
 
 
 def check_tags(tags):
@@ -266,6 +275,7 @@ class ImageService:
             protections = property_protections.PropertyProtections.from_conf(
                 conf, self.policy)
         self.protections = protections
+        self.staging = staging.StagingArea(conf)
 
     # -- reads -----------------------------------------------------------
 
@@ -386,6 +396,8 @@ class ImageService:
                 from_state = 'queued'
         check_property_names(set(new['properties']) -
                              set(image.get('properties', {})))
+        check_reserved_unchanged(image.get('properties') or {},
+                                 new['properties'])
         check_tags(set(new['tags']) - set(image.get('tags') or []))
         if self.protections is not None:
             self.protections.check_changes(context, image['properties'],
@@ -508,6 +520,9 @@ class ImageService:
             status = 'deleted'
             self.delete_unreferenced_data(context, image_id,
                                           image.get('locations') or [])
+        # Staged import data on this host (the v2 controller sends the
+        # delete of an image staged elsewhere to that worker).
+        self.staging.discard(image_id)
         self.registry.image_update(context, image_id=image_id,
                                    values={'status': status})
         deleted = self.registry.image_destroy(context, image_id=image_id)

@@ -11,6 +11,8 @@ import copy
 import itertools
 
 from glance_api import images
+from glance_api import import_plugins
+from glance_api import importing
 from glance_api import inspection
 from glance_api import location_strategy
 from glance_api import locations
@@ -19,6 +21,8 @@ from glance_api import notifier
 from glance_api import pipeline
 from glance_api import policy
 from glance_api import property_protections
+from glance_api import staging
+from glance_api import tasks
 from glance_api import upload
 from glance_api import url_filter
 from glance_api import versions
@@ -59,4 +63,8 @@ def list_api_opts():
         locations.list_opts(),
         location_strategy.list_opts(),
         url_filter.list_opts(),
-        pipeline.list_opts())
+        pipeline.list_opts(),
+        tasks.list_opts(),
+        importing.list_opts(),
+        staging.list_opts(),
+        import_plugins.list_opts())

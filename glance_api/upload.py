@@ -62,6 +62,9 @@ def parse_storage_quota(value):
 class Uploader:
     """Stores the data of one image per call to :meth:`upload`."""
 
+    #: The status of an image while its data arrives.
+    receiving_status = 'saving'
+
     def __init__(self, registry, stores, conf=None, notifier=None):
         conf = conf if conf is not None else cfg.CONF
         conf.register_opts(upload_opts)
@@ -144,8 +147,8 @@ class Uploader:
         """queued -> saving; a second upload of the same image loses here
         with 409."""
         return self.registry.image_update(
-            context, image_id=image_id, values={'status': 'saving'},
-            from_state='queued')
+            context, image_id=image_id,
+            values={'status': self.receiving_status}, from_state='queued')
 
     def remaining_size(self, context, image, content_length):
         """The most bytes this upload may write and the error past it:
@@ -187,17 +190,8 @@ class Uploader:
         """saving -> active with size, virtual size, checksums and the
         location. If the image was deleted meanwhile, the data just written
         is removed."""
-        values = {
-            'status': 'active',
-            'size': reader.size,
-            'virtual_size': reader.virtual_size,
-            'checksum': reader.checksum,
-            'os_hash_algo': reader.os_hash_algo,
-            'os_hash_value': reader.os_hash_value,
-            'locations': [{'url': result.location,
-                           'metadata': result.metadata or {},
-                           'status': 'active'}],
-        }
+        values = dict(measured_values(reader), status='active',
+                      locations=[location_value(result)])
         try:
             return self.registry.image_update(
                 context, image_id=image_id, values=values,
@@ -235,7 +229,7 @@ class Uploader:
         try:
             self.registry.image_update(
                 context, image_id=image_id, values={'status': 'queued'},
-                from_state='saving')
+                from_state=self.receiving_status)
         except (exception.ImageNotFound, exception.InvalidStatusTransition):
             pass
         except Exception:
@@ -255,6 +249,19 @@ class Uploader:
         except Exception:
             LOG.exception('Could not read image %s', image_id)
             return None
+
+
+def measured_values(reader):
+    """The image attributes a finished reader measured."""
+    return {'size': reader.size, 'virtual_size': reader.virtual_size,
+            'checksum': reader.checksum, 'os_hash_algo': reader.os_hash_algo,
+            'os_hash_value': reader.os_hash_value}
+
+
+def location_value(result):
+    """The active location of a store's AddResult."""
+    return {'url': result.location, 'metadata': result.metadata or {},
+            'status': 'active'}
 
 
 def check_formats_set(image):

@@ -3,7 +3,7 @@
 
 lab/etc/glance          glance-api.conf, glance-registry.conf, paste ini files,
                         metadefs/ (the metadata definitions catalog)
-lab/var/lib/glance      glance.sqlite, images/
+lab/var/lib/glance      glance.sqlite, images/, staging/
 lab/var/log/glance      api.log, registry.log
 lab/run/glance          pid files
 
@@ -150,6 +150,8 @@ def write_configs():
                     'log_file': os.path.join(LOG, 'api.log')},
         'glance_store': {'filesystem_store_datadir':
                          os.path.join(LIB, 'images')},
+        'os_glance_staging_store': {'filesystem_store_datadir':
+                                    os.path.join(LIB, 'staging')},
     })
     for name, values in tls_options().items():
         set_options(os.path.join(ETC, name), values)

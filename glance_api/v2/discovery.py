@@ -2,6 +2,7 @@
 /v2/info/stores/detail."""
 
 from glance_api import http_helpers
+from glance_api import importing
 from glance_api import policy as policy_module
 
 
@@ -10,14 +11,16 @@ class InfoController:
     def __init__(self, registry, stores, conf):
         self.stores = stores
         self.conf = conf
+        conf.register_opts(importing.import_opts)
         self.policy = policy_module.get_enforcer(conf)
 
     def import_info(self, req):
-        """The interoperable import methods this cloud offers (none yet)."""
+        """The interoperable import methods this cloud offers
+        (``enabled_import_methods``)."""
         return http_helpers.json_response({'import-methods': {
             'description': 'Import methods available.',
             'type': 'array',
-            'value': []}})
+            'value': list(self.conf.enabled_import_methods)}})
 
     def stores_info(self, req):
         """The stores images may be uploaded to, the default one marked,

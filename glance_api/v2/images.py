@@ -13,7 +13,9 @@ import webob
 
 from glance_api import http_helpers
 from glance_api import images as image_service
+from glance_api import importing
 from glance_api import location_strategy
+from glance_api.v2 import image_import
 from glance_api.v2 import patch
 from glance_api.v2 import schemas
 from glance_registry.common import exception
@@ -290,6 +292,7 @@ class ImagesController:
         self.conf = conf
         self.service = image_service.ImageService(registry, stores, conf)
         self.schema = schemas.image_schema(conf)
+        conf.register_opts(importing.import_opts)
 
     def create(self, req):
         body = http_helpers.read_json(req)
@@ -301,6 +304,12 @@ class ImagesController:
         resp = http_helpers.json_response(image_view(image, self.conf),
                                           status=201)
         resp.location = '%s/v2/images/%s' % (req.host_url, image['id'])
+        # Clients (openstacksdk) learn here how the data may come.
+        resp.headers['OpenStack-image-import-methods'] = ','.join(
+            self.conf.enabled_import_methods)
+        if self.conf.enabled_backends:
+            resp.headers['OpenStack-image-store-ids'] = ','.join(
+                self.service.stores.names)
         return resp
 
     def index(self, req):
@@ -338,7 +347,13 @@ class ImagesController:
         return http_helpers.json_response(image_view(image, self.conf))
 
     def delete(self, req, image_id):
-        self.service.delete(http_helpers.request_context(req), image_id)
+        context = http_helpers.request_context(req)
+        # Import data staged on another worker goes with the image there.
+        host = self.service.staging.stage_host(
+            self.service.get(context, image_id))
+        if host is not None:
+            return image_import.forward(req, host)
+        self.service.delete(context, image_id)
         return webob.Response(status=204)
 
     def delete_from_store(self, req, store_id, image_id):

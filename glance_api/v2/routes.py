@@ -50,5 +50,21 @@ ROUTES = [
         'GET': 'discovery.InfoController.stores_info_detail'}),
     ('/v2/stores/{store_id}/{image_id}', {
         'DELETE': 'images.ImagesController.delete_from_store'}),
+    # tasks and interoperable image import
+    ('/v2/schemas/task', {
+        'GET': 'schemas.SchemasController.task'}),
+    ('/v2/schemas/tasks', {
+        'GET': 'schemas.SchemasController.tasks'}),
+    ('/v2/tasks', {
+        'GET': 'tasks.TasksController.index',
+        'POST': 'tasks.TasksController.create'}),
+    ('/v2/tasks/{task_id}', {
+        'GET': 'tasks.TasksController.show'}),
+    ('/v2/images/{image_id}/stage', {
+        'PUT': 'image_import.ImageImportController.stage'}),
+    ('/v2/images/{image_id}/import', {
+        'POST': 'image_import.ImageImportController.import_image'}),
+    ('/v2/images/{image_id}/tasks', {
+        'GET': 'tasks.TasksController.image_tasks'}),
 ]
 ROUTES += metadefs_routes.ROUTES

@@ -168,8 +168,13 @@ def image_schema(conf=CONF, custom_properties=None):
 
 def images_schema(image):
     """The ``images`` (list) schema wrapping an image schema."""
-    return {'name': 'images',
-            'properties': {'images': {'type': 'array', 'items': image},
+    return paged_list_schema('images', image)
+
+
+def paged_list_schema(name, item):
+    """The schema of a paged list called ``name`` of ``item``s."""
+    return {'name': name,
+            'properties': {name: {'type': 'array', 'items': item},
                            'schema': {'type': 'string'},
                            'first': {'type': 'string'},
                            'next': {'type': 'string'}},
@@ -206,6 +211,53 @@ def members_schema():
             'links': [{'rel': 'describedby', 'href': '{schema}'}]}
 
 
+TASK_SCHEMA = {
+    'name': 'task',
+    'properties': {
+        'id': {'type': 'string', 'pattern': UUID_PATTERN,
+               'description': 'An identifier for the task'},
+        # api_image_import: the tasks of interoperable import, listed
+        # too (clients validate the list against this schema).
+        'type': {'type': 'string', 'enum': ['import', 'api_image_import'],
+                 'description': 'The type of task represented by this '
+                                'content'},
+        'status': {'type': 'string',
+                   'enum': ['pending', 'processing', 'success', 'failure'],
+                   'description': 'The current status of this task'},
+        'input': {'type': ['null', 'object'],
+                  'description': 'The parameters required by task, JSON '
+                                 'blob'},
+        'result': {'type': ['null', 'object'],
+                   'description': 'The result of current task, JSON blob'},
+        'owner': {'type': 'string',
+                  'description': 'An identifier for the owner of this '
+                                 'task'},
+        'message': {'type': 'string',
+                    'description': 'Human-readable informative message '
+                                   'only included when appropriate '
+                                   '(usually on failure)'},
+        'expires_at': {'type': ['null', 'string'],
+                       'description': 'Datetime when this resource would '
+                                      'be subject to removal'},
+        'created_at': {'type': 'string', 'description':
+                       'Datetime when this resource was created'},
+        'updated_at': {'type': 'string', 'description':
+                       'Datetime when this resource was updated'},
+        'self': {'type': 'string', 'readOnly': True},
+        'schema': {'type': 'string', 'readOnly': True},
+    },
+}
+
+
+def tasks_schema():
+    """The ``tasks`` (list) schema: the list leaves out input, result and
+    message."""
+    task = copy.deepcopy(TASK_SCHEMA)
+    for name in ('input', 'result', 'message'):
+        del task['properties'][name]
+    return paged_list_schema('tasks', task)
+
+
 def validate(schema, obj):
     """Raise SchemaValidationError (400) naming the field that fails."""
     validator = jsonschema.Draft4Validator(schema)
@@ -239,3 +291,9 @@ class SchemasController:
 
     def members(self, req):
         return http_helpers.json_response(members_schema())
+
+    def task(self, req):
+        return http_helpers.json_response(TASK_SCHEMA)
+
+    def tasks(self, req):
+        return http_helpers.json_response(tasks_schema())

@@ -81,7 +81,7 @@ TaskInfo = models.TaskInfo
 
 IMAGE_COLUMNS = tuple(c.name for c in Image.__table__.columns)
 DATETIME_KEYS = frozenset(('created_at', 'updated_at', 'deleted_at',
-                           'expires_at'))
+                           'expires_at', 'lease_expires_at'))
 IN_FILTERS = ('name', 'status', 'disk_format', 'container_format', 'id',
               'owner')
 EQ_FILTERS = ('checksum', 'os_hash_value')
@@ -1155,7 +1155,7 @@ TASK_COLUMNS = tuple(c.name for c in Task.__table__.columns)
 TASK_INFO_KEYS = ('input', 'result', 'message')
 TASK_SORT_KEYS = ('id', 'type', 'status', 'owner', 'created_at',
                   'updated_at', 'expires_at')
-TASK_FILTERS = ('type', 'status', 'owner', 'deleted')
+TASK_FILTERS = ('type', 'status', 'owner', 'deleted', 'image_id')
 
 
 def _task_to_dict(task, info):
@@ -1247,7 +1247,7 @@ def task_get_all(context, filters=None, marker=None, limit=None,
     if 'deleted' in filters:
         show_deleted = True
     query = _task_query(context, show_deleted)
-    for name in ('type', 'status', 'owner'):
+    for name in ('type', 'status', 'owner', 'image_id'):
         if name in filters:
             query = query.where(_in_condition(column[name], filters[name]))
     if 'deleted' in filters:

@@ -189,6 +189,7 @@ class Task(SoftDelete, Base):
         sa.Index('ix_tasks_owner', 'owner'),
         sa.Index('ix_tasks_deleted', 'deleted'),
         sa.Index('ix_tasks_updated_at', 'updated_at'),
+        sa.Index('ix_tasks_image_id', 'image_id'),
         TABLE_ARGS,
     )
 
@@ -197,6 +198,14 @@ class Task(SoftDelete, Base):
     status = sa.Column(sa.String(30), nullable=False)
     owner = sa.Column(sa.String(255), nullable=False)
     expires_at = sa.Column(DateTime)
+    # The image, request and user an image import task serves (API 2.12).
+    image_id = sa.Column(sa.String(36))
+    request_id = sa.Column(sa.String(64))
+    user_id = sa.Column(sa.String(64))
+    # The glance-api process running the task, alive until
+    # lease_expires_at unless it renews (see migration tasks1).
+    holder = sa.Column(sa.String(255))
+    lease_expires_at = sa.Column(DateTime)
 
 
 class TaskInfo(Base):

@@ -88,11 +88,14 @@ class Store(driver.Store):
     def delete(self, location):
         raise exceptions.StoreDeleteNotSupported(store=self.name)
 
-    def get(self, location, offset=0, length=None, chunk_size=None):
+    def get(self, location, offset=0, length=None, chunk_size=None,
+            headers=None):
+        """``headers``: extra request headers (an Image API token for
+        glance-download)."""
         location = self.parse(location)
         offset = offset or 0
         ranged = bool(offset) or length is not None
-        headers = {}
+        headers = dict(headers or {})
         if ranged:
             if offset < 0 or (length is not None and length < 0):
                 raise exceptions.RangeNotSatisfiable(offset=offset,

@@ -196,6 +196,8 @@ class Api(Daemon):
         store = values.setdefault('glance_store', {})
         store.setdefault('filesystem_store_datadir',
                          os.path.join(self.lib, 'images'))
+        values.setdefault('os_glance_staging_store', {}).setdefault(
+            'filesystem_store_datadir', os.path.join(self.lib, 'staging'))
         return values
 
 

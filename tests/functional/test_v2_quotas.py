@@ -143,11 +143,13 @@ class QuotasTestCase(test_v2_locations.DataServerMixin, QuotaMixin,
 
 class DiscoveryTestCase(base.ServerTestCase):
 
-    def test_import_info_lists_no_methods(self):
+    def test_import_info_lists_the_enabled_methods(self):
         status, _, body = self.request_json('GET', '/v2/info/import')
         self.assertEqual(200, status)
         self.assertEqual({'description': 'Import methods available.',
-                          'type': 'array', 'value': []},
+                          'type': 'array',
+                          'value': ['glance-direct', 'web-download',
+                                    'copy-image']},
                          body['import-methods'])
 
     def test_stores_info_names_the_default_store(self):

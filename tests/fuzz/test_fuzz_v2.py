@@ -302,3 +302,38 @@ class V2FuzzTest(base.FuzzTestCase):
                             st.sampled_from(hostile.ACCEPTS),
                             st.booleans()),
                   exercise, 200)
+
+    def test_stage_import_and_tasks_with_hostile_input(self):
+        import_example = {'method': {'name': 'web-download',
+                                     'uri': 'http://127.0.0.1:1/x'},
+                          'stores': ['file'], 'all_stores': False,
+                          'all_stores_must_succeed': True}
+
+        def exercise(case):
+            body, content_type, stage, query = case
+            image_id = self.b_image()
+            if stage:
+                self.call('PUT /v2/images/{id}/stage', 'PUT',
+                          '/v2/images/%s/stage' % image_id,
+                          type_header(content_type), body)
+            self.call('POST /v2/images/{id}/import', 'POST',
+                      '/v2/images/%s/import' % image_id,
+                      type_header(content_type), body)
+            self.call('GET /v2/images/{id}/tasks', 'GET',
+                      '/v2/images/%s/tasks' % image_id)
+            self.call('GET /v2/tasks', 'GET', '/v2/tasks' + query)
+            self.call('POST /v2/tasks', 'POST', '/v2/tasks',
+                      type_header(content_type), body)
+
+        self.fuzz(st.tuples(hostile.mutated(import_example),
+                            content_types('application/json'),
+                            st.booleans(),
+                            hostile.query(['limit', 'marker', 'sort_key',
+                                           'sort_dir', 'type', 'status'])),
+                  exercise, 60, examples=[
+                      (hostile.encode({'method': {'name': 'glance-direct'}}),
+                       'application/octet-stream', True, ''),
+                      (hostile.encode({'method': {
+                          'name': 'glance-download',
+                          'glance_image_id': '\ud800',
+                          'glance_region': 'x'}}), None, False, '?limit=-1')])

@@ -270,19 +270,16 @@ class RbdDefaultStoreTest(DefaultStoreTests, base.ServerTestCase):
 
 # -- all stores in one glance-api -------------------------------------------
 
-class AllStoresTest(store_helpers.StoreCallsMixin, base.ServerTestCase):
-    """enabled_backends with one backend of each kind; file the default."""
+class BackendsMixin:
+    """Real backends for one glance-api (enabled_backends): ``backends``
+    (store id -> backend) from :meth:`make_backends`, the first the
+    default, each removed after the class."""
 
     @classmethod
     def setUpClass(cls):
         cls.backends = {}
         try:
-            cls.backends['local'] = FileBackend()
-            cls.backends['objects'] = SwiftBackend()
-            cls.backends['s3-swift'] = S3Backend(
-                swift_fixture.shared_cluster())
-            cls.backends['s3-rgw'] = S3Backend(ceph_fixture.radosgw())
-            cls.backends['ceph'] = RbdBackend()
+            cls.make_backends()
             super().setUpClass()
         except BaseException:
             cls.cleanup_backends()
@@ -305,11 +302,24 @@ class AllStoresTest(store_helpers.StoreCallsMixin, base.ServerTestCase):
                 '%s:%s' % (name, backend.store_type)
                 for name, backend in cls.backends.items()),
             'show_multiple_locations': True},
-            'glance_store': {'default_backend': 'local'}}
+            'glance_store': {'default_backend': next(iter(cls.backends))}}
         for name, backend in cls.backends.items():
             config[name] = dict(backend.options(),
                                 store_description='The %s store' % name)
         return config
+
+
+class AllStoresTest(BackendsMixin, store_helpers.StoreCallsMixin,
+                    base.ServerTestCase):
+    """enabled_backends with one backend of each kind; file the default."""
+
+    @classmethod
+    def make_backends(cls):
+        cls.backends['local'] = FileBackend()
+        cls.backends['objects'] = SwiftBackend()
+        cls.backends['s3-swift'] = S3Backend(swift_fixture.shared_cluster())
+        cls.backends['s3-rgw'] = S3Backend(ceph_fixture.radosgw())
+        cls.backends['ceph'] = RbdBackend()
 
     def test_one_image_per_store_reads_back_identical(self):
         images = {}

@@ -232,3 +232,37 @@ class TestLogDriver(base.ServerTestCase):
                  image['id'] in line]
         self.assertEqual(1, len(lines), log[-3000:])
         self.assertIn('logged-image', lines[0])
+
+
+class TestImportNotificationsOnRabbitMQ(NotificationsTestCase):
+
+    def test_stage_and_import_send_import_task_and_image_events(self):
+        data = os.urandom(64 * 1024)
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {'name': 'imported', 'disk_format': 'raw',
+                                   'container_format': 'bare'},
+            headers=OWNER)
+        self.assertEqual(201, status, image)
+        path = '/v2/images/%s' % image['id']
+        status, _, body = self.request(
+            'PUT', path + '/stage', data,
+            headers=dict(OWNER, **{'Content-Type':
+                                   'application/octet-stream'}))
+        self.assertEqual(204, status, body)
+        status, _, body = self.request_json(
+            'POST', path + '/import', {'method': {'name': 'glance-direct'}},
+            headers=OWNER)
+        self.assertEqual(202, status, body)
+        found = self.fetch('task.success', image['id'])
+        types = [n['event_type'] for n in found]
+        for expected in ('image.create', 'image.import.start', 'task.create',
+                         'task.processing', 'image.upload', 'image.activate',
+                         'task.success'):
+            self.assertIn(expected, types)
+        self.assertLess(types.index('task.create'),
+                        types.index('task.processing'))
+        success = found[types.index('task.success')]['payload']
+        self.assertEqual({'image_id': image['id']}, success['result'])
+        activated = found[types.index('image.activate')]['payload']
+        self.assertEqual(hashlib.md5(data).hexdigest(),
+                         activated['checksum'])

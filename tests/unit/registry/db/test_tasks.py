@@ -9,7 +9,8 @@ P2 = base.make_context('p2')
 
 TASK_KEYS = {'id', 'type', 'status', 'owner', 'expires_at', 'input',
              'result', 'message', 'created_at', 'updated_at', 'deleted_at',
-             'deleted'}
+             'deleted', 'image_id', 'request_id', 'user_id', 'holder',
+             'lease_expires_at'}
 
 
 class TaskTests(base.DBTestCase):
@@ -78,3 +79,16 @@ class TaskTests(base.DBTestCase):
     def test_duplicate_id(self):
         task = self.create()
         self.assertRaises(exception.Duplicate, self.create, id=task['id'])
+
+
+class ImageTaskTests(base.DBTestCase):
+
+    def test_tasks_of_one_image_by_image_id_filter(self):
+        first = api.task_create(P1, {'type': 'api_image_import',
+                                     'image_id': 'image-a',
+                                     'holder': 'http://api-1:9292'})
+        api.task_create(P1, {'type': 'api_image_import',
+                             'image_id': 'image-b'})
+        found = api.task_get_all(P1, filters={'image_id': 'image-a'})
+        self.assertEqual([first['id']], [t['id'] for t in found])
+        self.assertEqual('http://api-1:9292', found[0]['holder'])
