@@ -14,6 +14,7 @@ from glance_api import images
 from glance_api import inspection
 from glance_api import location_strategy
 from glance_api import locations
+from glance_api import metrics
 from glance_api import middleware
 from glance_api import notifier
 from glance_api import pipeline
@@ -58,4 +59,5 @@ def list_api_opts():
         locations.list_opts(),
         location_strategy.list_opts(),
         url_filter.list_opts(),
-        pipeline.list_opts())
+        pipeline.list_opts(),
+        metrics.list_opts())

@@ -16,6 +16,7 @@ from oslo_log import log as logging
 import webob
 
 import glance_store
+from glance_api import metrics
 from glance_api import middleware
 from glance_api import url_filter
 from glance_api.v2 import faults
@@ -44,6 +45,8 @@ class API:
             glance_store.register_opts(conf)
             stores = glance_store.Stores(
                 conf, url_filter=url_filter.URLFilter(conf))
+        if conf.metrics.enabled and getattr(registry, 'observer', 0) is None:
+            registry.observer = metrics.record_registry_call
         self.registry = registry
         self.stores = stores
         self.routers = {}
@@ -91,6 +94,8 @@ def main():
         glance_store.register_opts(CONF)
         config.parse_args(sys.argv[1:], prog='glance-api')
         config.setup_logging('glance-api')
+        # Before any worker forks and before the first metric exists.
+        metrics.prepare_processes(CONF.workers)
         app = config.load_paste_app('glance-api', 'glance-api')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-api')
