@@ -11,70 +11,37 @@ through :func:`record_cache_lookup`, :func:`record_task` and
 Store usage (bytes of active images per store) is asked from the registry
 when scraped, at most once per ``[metrics] store_usage_cache_time``.
 
-With several workers each process writes its samples to
-``[metrics] multiproc_dir`` (prometheus-client's multiprocess mode) and any
-worker answers for all of them.
+The ``[metrics]`` options, multiprocess mode and the app answering only
+``allowed_hosts`` are shared with the registry
+(:mod:`glance_registry.metrics`).
 """
 
-import ipaddress
-import os
 import re
-import shutil
-import tempfile
-import threading
 import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
-import webob
+
+from glance_registry import metrics as common
 
 LOG = logging.getLogger(__name__)
 
-metrics_opts = [
-    cfg.BoolOpt('enabled', default=True,
-                help='Count requests and image data and answer GET /metrics '
-                     '(to allowed_hosts).'),
-    cfg.ListOpt('allowed_hosts', default=['127.0.0.1', '::1'],
-                help='Addresses or networks (CIDR) of the clients that may '
-                     'read GET /metrics, e.g. the Prometheus server; any '
-                     'other client gets 404.'),
-    cfg.StrOpt('multiproc_dir',
-               help='Directory where each worker process writes its samples '
-                    'when workers is not 0 (emptied at start). Unset: a new '
-                    'temporary directory per start.'),
+api_metrics_opts = [
     cfg.IntOpt('store_usage_cache_time', default=60, min=0,
                help='Seconds a store usage figure from the registry is '
                     'served before it is asked again.'),
 ]
 
 CONF = cfg.CONF
-CONF.register_opts(metrics_opts, group='metrics')
+CONF.register_opts(api_metrics_opts, group='metrics')
 
-# Histogram buckets of request durations (seconds) and image sizes (bytes).
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-                    30, 60, 300, 1800)
-SIZE_BUCKETS = tuple(2 ** n for n in range(20, 42, 2))  # 1 MiB .. 2 TiB
+DURATION_BUCKETS = common.DURATION_BUCKETS
+# Histogram buckets of image sizes in bytes: 1 MiB .. 2 TiB.
+SIZE_BUCKETS = tuple(2 ** n for n in range(20, 42, 2))
 
 
 def list_opts():
-    return [('metrics', metrics_opts)]
-
-
-def prepare_processes(workers):
-    """Before the server forks: multiprocess mode when ``workers`` is not
-    0. Must run before the first metric exists."""
-    if not CONF.metrics.enabled or workers == 0:
-        return
-    path = CONF.metrics.multiproc_dir
-    if path:
-        shutil.rmtree(path, ignore_errors=True)
-        os.makedirs(path)
-    else:
-        path = tempfile.mkdtemp(prefix='glance-api-metrics-')
-    os.environ['PROMETHEUS_MULTIPROC_DIR'] = path
-    from prometheus_client import values
-    values.ValueClass = values.get_value_class()
-    LOG.info('Metrics of all workers gathered in %s', path)
+    return [('metrics', common.metrics_opts + api_metrics_opts)]
 
 
 class _Metrics:
@@ -114,17 +81,11 @@ class _Metrics:
             buckets=DURATION_BUCKETS)
 
 
-_metrics = None
-_lock = threading.Lock()
+_metrics = common.Lazy(_Metrics)
 
 
 def get():
-    global _metrics
-    if _metrics is None:
-        with _lock:
-            if _metrics is None:
-                _metrics = _Metrics()
-    return _metrics
+    return _metrics.get()
 
 
 def record_cache_lookup(hit):
@@ -345,64 +306,20 @@ class StoreUsageCollector:
         yield family
 
 
-def _allowed(address):
-    if not address:
-        return False
-    try:
-        client = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    for entry in CONF.metrics.allowed_hosts:
-        try:
-            if client in ipaddress.ip_network(entry.strip(), strict=False):
-                return True
-        except ValueError:
-            LOG.warning('Ignoring [metrics] allowed_hosts entry %r', entry)
-    return False
-
-
-class MetricsApp:
-    """``GET /metrics`` in Prometheus' text format, to allowed_hosts
-    only; 404 to anyone else, as if there were nothing."""
+class MetricsApp(common.MetricsApp):
+    """glance-api's ``GET /metrics``, with store usage from the
+    registry."""
 
     def __init__(self, registry=None):
+        super().__init__()
         self.registry = registry
-        self.collectors = None
 
-    @classmethod
-    def app_factory(cls, global_conf, **local_conf):
-        return cls()
-
-    def _collectors(self):
-        """The registry of what a scrape reads, made on the first."""
-        if self.collectors is None:
-            import prometheus_client as prom
-            from prometheus_client import multiprocess
-            registry = self.registry
-            if registry is None:
-                from glance_registry import client as registry_client
-                registry = registry_client.RegistryClient(CONF)
-            if 'PROMETHEUS_MULTIPROC_DIR' in os.environ:
-                collectors = prom.CollectorRegistry()
-                multiprocess.MultiProcessCollector(collectors)
-            else:
-                collectors = prom.REGISTRY
-            collectors.register(StoreUsageCollector(registry))
-            self.collectors = collectors
-        return self.collectors
-
-    def __call__(self, environ, start_response):
-        req = webob.Request(environ)
-        if (not CONF.metrics.enabled or req.method not in ('GET', 'HEAD') or
-                req.path_info not in ('', '/') or
-                not _allowed(req.remote_addr)):
-            resp = webob.Response(status=404, content_type='text/plain',
-                                  charset='UTF-8')
-            resp.text = '404 Not Found\n'
-            return resp(environ, start_response)
-        import prometheus_client as prom
+    def make_metrics(self):
         get()
-        resp = webob.Response(status=200, charset=None,
-                              content_type=prom.CONTENT_TYPE_LATEST)
-        resp.body = prom.generate_latest(self._collectors())
-        return resp(environ, start_response)
+
+    def extra_collectors(self):
+        registry = self.registry
+        if registry is None:
+            from glance_registry import client as registry_client
+            registry = registry_client.RegistryClient(CONF)
+        return [StoreUsageCollector(registry)]

@@ -22,6 +22,7 @@ from glance_api import url_filter
 from glance_api.v2 import faults
 from glance_api import versions
 from glance_registry import client as registry_client
+from glance_registry import metrics as common_metrics
 from glance_registry.common import config
 from glance_registry.common import exception
 from glance_registry.common import inputs
@@ -95,10 +96,14 @@ def main():
         config.parse_args(sys.argv[1:], prog='glance-api')
         config.setup_logging('glance-api')
         # Before any worker forks and before the first metric exists.
-        metrics.prepare_processes(CONF.workers)
+        metrics_dir = common_metrics.prepare_processes(CONF.workers,
+                                                       'glance-api')
         app = config.load_paste_app('glance-api', 'glance-api')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-api')
-        server.start()
+        try:
+            server.start()
+        finally:
+            common_metrics.cleanup(metrics_dir)
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)

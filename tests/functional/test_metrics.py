@@ -1,6 +1,6 @@
-"""GET /metrics of glance-api with 2 workers, read with prometheus-client's
-own parser: counters move after an upload and a download whichever worker
-served them; only allowed_hosts may read it."""
+"""GET /metrics of glance-api and glance-registry with 2 workers each, read
+with prometheus-client's own parser: counters move after an upload and a
+download whichever worker served them; only allowed_hosts may read it."""
 
 import json
 
@@ -23,9 +23,11 @@ class MetricsTestCase(base.ServerTestCase):
 
     api_overrides = {'DEFAULT': {'workers': 2},
                      'metrics': {'store_usage_cache_time': 0}}
+    registry_overrides = {'DEFAULT': {'workers': 2}}
 
-    def scrape(self):
-        status, headers, body = self.request('GET', '/metrics')
+    def scrape(self, server=None):
+        status, headers, body = self.request('GET', '/metrics',
+                                             server=server)
         self.assertEqual(200, status, body)
         self.assertIn('text/plain', headers['Content-Type'])
         return samples(body.decode())
@@ -74,6 +76,20 @@ class MetricsTestCase(base.ServerTestCase):
         self.assertEqual(len(data), self.value(
             after, 'glance_store_usage_bytes', store='file'))
 
+    def test_registry_counts_the_operations_it_serves(self):
+        before = self.scrape(self.registry)
+        for name in ('one', 'two'):
+            status, _, _ = self.request_json('POST', '/v2/images', {
+                'name': name, 'disk_format': 'raw',
+                'container_format': 'bare'})
+            self.assertEqual(201, status)
+        after = self.scrape(self.registry)
+        labels = {'operation': 'image_create', 'transport': 'http',
+                  'result': 'success'}
+        name = 'glance_registry_operation_duration_seconds_count'
+        self.assertEqual(2, self.value(after, name, **labels) -
+                         self.value(before, name, **labels))
+
     def test_a_refused_upload_counts_as_failure(self):
         before = self.scrape()
         status, _, _ = self.request(
@@ -96,10 +112,12 @@ class MetricsTestCase(base.ServerTestCase):
 class MetricsNotAllowedTestCase(base.ServerTestCase):
 
     api_overrides = {'metrics': {'allowed_hosts': '10.0.0.0/8'}}
+    registry_overrides = api_overrides
 
     def test_other_clients_get_404(self):
-        status, _, _ = self.request('GET', '/metrics')
-        self.assertEqual(404, status)
+        for server in (self.api, self.registry):
+            status, _, _ = self.request('GET', '/metrics', server=server)
+            self.assertEqual(404, status)
         # The API itself is unaffected.
         status, _, body = self.request('GET', '/v2/images')
         self.assertEqual(200, status)
