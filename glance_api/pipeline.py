@@ -7,7 +7,7 @@ import re
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from glance_api.v2 import faults
+from glance_api import faults
 from glance_api import versions
 from glance_registry.common import pipeline
 

@@ -21,8 +21,8 @@ from oslo_middleware import healthcheck
 from oslo_middleware.healthcheck import pluginbase
 from stevedore import extension
 
+from glance_registry.common import context as glance_context
 from glance_registry.common import exception
-from glance_registry import middleware
 
 LOG = logging.getLogger(__name__)
 
@@ -34,13 +34,13 @@ _DETAILED = contextvars.ContextVar('glance_healthcheck_detailed',
 
 def is_admin(environ):
     """Whether the caller of a healthcheck request is an administrator."""
-    context = environ.get(middleware.ENV_CONTEXT)
+    context = environ.get(glance_context.ENV_CONTEXT)
     if context is not None:
         return bool(context.is_admin)
     if environ.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed':
         return False
-    roles = middleware._split_roles(environ.get('HTTP_X_ROLES'))
-    return middleware._is_admin_role(roles)
+    roles = glance_context.split_roles(environ.get('HTTP_X_ROLES'))
+    return glance_context.is_admin_role(roles)
 
 
 class DatabaseHealthcheck(pluginbase.HealthcheckBaseExtension):

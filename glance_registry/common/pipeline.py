@@ -12,7 +12,7 @@ from oslo_middleware import sizelimit
 import webob
 
 from glance_registry.common import exception
-from glance_registry import middleware
+from glance_registry.common import context
 
 CONF = cfg.CONF
 # oslo.middleware's option, so [oslo_middleware] max_request_body_size
@@ -27,7 +27,7 @@ def is_version_discovery(environ):
             path in ('', '/versions'))
 
 
-class VersionDiscovery(middleware._Middleware):
+class VersionDiscovery(context.Middleware):
     """Answer ``GET /`` and ``GET /versions`` before authtoken: clients and
     Tempest discover versions without a token."""
 
@@ -60,7 +60,7 @@ def _read_up_to(stream, size):
     return b''.join(parts)
 
 
-class BodySizeLimit(middleware._Middleware):
+class BodySizeLimit(context.Middleware):
     """413 for a request body over ``[oslo_middleware]
     max_request_body_size``, before anything reads it.
 
