@@ -16,6 +16,7 @@ from glance_api import importing
 from glance_api import inspection
 from glance_api import location_strategy
 from glance_api import locations
+from glance_api import metrics
 from glance_api import middleware
 from glance_api import notifier
 from glance_api import pipeline
@@ -67,4 +68,6 @@ def list_api_opts():
         tasks.list_opts(),
         importing.list_opts(),
         staging.list_opts(),
-        import_plugins.list_opts())
+        import_plugins.list_opts(),
+
+        metrics.list_opts())

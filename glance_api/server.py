@@ -18,6 +18,8 @@ import webob
 
 import glance_store
 from glance_api import faults
+from glance_api import importing
+from glance_api import metrics
 from glance_api import middleware
 from glance_api import router
 from glance_api import url_filter
@@ -25,6 +27,7 @@ from glance_api.v1 import routes as v1_routes
 from glance_api.v2 import routes as v2_routes
 from glance_api import versions
 from glance_registry import client as registry_client
+from glance_registry import metrics as common_metrics
 from glance_registry.common import config
 from glance_registry.common import exception
 from glance_registry.common import inputs
@@ -41,12 +44,17 @@ class API:
 
     def __init__(self, conf=CONF, registry=None, stores=None):
         self.conf = conf
+        # The version document lists import's versions from the start, not
+        # only once a controller that imports has been built.
+        conf.register_opts(importing.import_opts)
         if registry is None:
             registry = registry_client.RegistryClient(conf)
         if stores is None:
             glance_store.register_opts(conf)
             stores = glance_store.Stores(
                 conf, url_filter=url_filter.URLFilter(conf))
+        if conf.metrics.enabled and getattr(registry, 'observer', 0) is None:
+            registry.observer = metrics.record_registry_call
         self.registry = registry
         self.stores = stores
         self.routers = {}
@@ -95,9 +103,15 @@ def main():
         glance_store.register_opts(CONF)
         config.parse_args(sys.argv[1:], prog='glance-api')
         config.setup_logging('glance-api')
+        # Before any worker forks and before the first metric exists.
+        metrics_dir = common_metrics.prepare_processes(CONF.workers,
+                                                       'glance-api')
         app = config.load_paste_app('glance-api', 'glance-api')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-api')
-        server.start()
+        try:
+            server.start()
+        finally:
+            common_metrics.cleanup(metrics_dir)
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)

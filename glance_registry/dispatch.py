@@ -8,6 +8,7 @@ every contract function).
 """
 
 import inspect
+import time
 
 from oslo_serialization import jsonutils
 
@@ -15,6 +16,7 @@ from glance_registry.common import exception
 from glance_registry.common import inputs
 from glance_registry import contract
 from glance_registry.db import api as db_api
+from glance_registry import metrics
 
 
 def signature_mismatches(operations, functions):
@@ -149,9 +151,18 @@ def check_arguments(command, kwargs):
     return FUNCTIONS[command]
 
 
-def dispatch(context, command, kwargs):
+def dispatch(context, command, kwargs, transport='http'):
     """Check the arguments, run one contract operation; return its
-    JSON-ready result."""
-    function = check_arguments(command, kwargs)
-    result = function(context, **kwargs)
-    return jsonutils.to_primitive(result, convert_datetime=True)
+    JSON-ready result. Counted for /metrics by ``transport``."""
+    started = time.monotonic()
+    success = False
+    try:
+        function = check_arguments(command, kwargs)
+        result = function(context, **kwargs)
+        result = jsonutils.to_primitive(result, convert_datetime=True)
+        success = True
+        return result
+    finally:
+        if command in FUNCTIONS:
+            metrics.record_operation(command, transport,
+                                     time.monotonic() - started, success)

@@ -78,7 +78,8 @@ class RegistryEndpoint:
         from glance_registry import dispatch
         context = glance_context.RequestContext.from_dict(ctxt or {})
         try:
-            result = dispatch.dispatch(context, command, kwargs)
+            result = dispatch.dispatch(context, command, kwargs,
+                                       transport='messaging')
         except exception.GlanceException as e:
             LOG.info('Registry RPC %s (request %s) on %s: %s %s', command,
                      context.request_id, self.name, e.http_status, e.code)

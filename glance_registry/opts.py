@@ -15,6 +15,7 @@ from glance_registry.common import policy
 from glance_registry.common import wsgi
 from glance_registry.db import engine
 from glance_registry import messaging
+from glance_registry import metrics
 from glance_registry import middleware
 
 
@@ -37,7 +38,8 @@ def list_registry_opts():
          ('DEFAULT', messaging.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         policy.list_opts(),
-        engine.list_opts())
+        engine.list_opts(),
+        metrics.list_opts())
 
 
 def list_manage_opts():

@@ -19,6 +19,7 @@ from glance_registry.common import config
 from glance_registry.common import exception
 from glance_registry.common import inputs
 from glance_registry.common import wsgi
+from glance_registry import metrics
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -149,10 +150,16 @@ def main():
         config.setup_logging('glance-registry')
         # Imported after configuration so the database options exist.
         from glance_registry import dispatch  # noqa: F401
+        # Before any worker forks and before the first metric exists.
+        metrics_dir = metrics.prepare_processes(CONF.workers,
+                                                'glance-registry')
         app = config.load_paste_app('glance-registry', 'glance-registry')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-registry',
                              on_start=_start_rpc_server)
-        server.start()
+        try:
+            server.start()
+        finally:
+            metrics.cleanup(metrics_dir)
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)

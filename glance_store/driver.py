@@ -105,6 +105,12 @@ class Store:
     def metadata(self):
         return {'store': self.name}
 
+    def check_health(self):
+        """None when this store can serve data, else the reason it
+        cannot. Drivers without a cheap probe count a configured store as
+        up."""
+        return None
+
     def properties(self):
         """Settings an administrator sees in GET /v2/info/stores/detail.
         Never credentials or anything that leads to them."""

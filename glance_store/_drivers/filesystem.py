@@ -79,6 +79,27 @@ class Store(driver.Store):
         return {'data_dirs': [d.path for d in self.datadirs],
                 'chunk_size': self.write_chunk_size}
 
+    def check_health(self):
+        """Each data directory takes a small file and gives it back."""
+        for datadir in self.datadirs:
+            probe = os.path.join(datadir.path,
+                                 '.healthcheck.%s' % secrets.token_hex(8))
+            try:
+                with open(probe, 'wb') as f:
+                    f.write(b'ok')
+                with open(probe, 'rb') as f:
+                    if f.read() != b'ok':
+                        return 'data directory %s gave back other bytes' % (
+                            datadir.path)
+            except OSError as e:
+                return 'data directory %s: %s' % (datadir.path, e.strerror)
+            finally:
+                try:
+                    os.unlink(probe)
+                except OSError:
+                    pass
+        return None
+
     # -- configuration -----------------------------------------------------
 
     def _bad_config(self, reason):

@@ -254,6 +254,20 @@ class Store(driver.Store):
         except (botocore_exceptions.ClientError,) + _CONNECTION_ERRORS as e:
             raise self._error(e, location) from e
 
+    def check_health(self):
+        """The store's bucket answers a HEAD (or is missing and would be
+        made by the next upload)."""
+        location = S3Location(self.endpoint, self.access_key,
+                              self.secret_key, self.bucket, '')
+        try:
+            self._call(location, 'head_bucket', Bucket=self.bucket)
+        except exceptions.NotFound:
+            if not self.create_bucket_on_put:
+                return 'bucket %s does not exist' % self.bucket
+        except exceptions.StoreError as e:
+            return str(e)
+        return None
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):

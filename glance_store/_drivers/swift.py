@@ -411,6 +411,18 @@ class Store(driver.Store):
         finally:
             self._remember(location.account, connection)
 
+    def check_health(self):
+        """The store's account authenticates and answers a HEAD."""
+        connection = self._connect(self.account)
+        try:
+            connection.head_account()
+        except (swift_exceptions.ClientException,) + _CONNECTION_ERRORS as e:
+            return str(self._error(e))
+        finally:
+            self._remember(self.account, connection)
+            connection.close()
+        return None
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):

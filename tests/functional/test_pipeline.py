@@ -224,12 +224,10 @@ class KeystoneVersionDiscoveryTestCase(base.ServerTestCase):
     """The keystone flavor with a Keystone nobody answers at: version
     discovery needs no token, anything else is 401."""
 
+    # No service user: glance-api's healthcheck then calls the registry
+    # without a token, and its 401 proves the registry answers.
     keystone = {'www_authenticate_uri': 'http://127.0.0.1:9/identity',
-                'auth_url': 'http://127.0.0.1:9/identity',
-                'auth_type': 'password', 'username': 'glance',
-                'password': 'x', 'project_name': 'service',
-                'user_domain_name': 'Default',
-                'project_domain_name': 'Default'}
+                'auth_url': 'http://127.0.0.1:9/identity'}
     api_overrides = {'paste_deploy': {'flavor': 'keystone'},
                      'keystone_authtoken': keystone}
     registry_overrides = api_overrides
@@ -256,3 +254,10 @@ class KeystoneVersionDiscoveryTestCase(base.ServerTestCase):
         self.assertEqual('v1.0', body['versions'][0]['id'])
         status, _, _ = self.request('GET', '/images', server=self.registry)
         self.assertEqual(401, status)
+
+    def test_healthcheck_without_a_token_on_both_daemons(self):
+        for server in (self.api, self.registry):
+            status, _, body = self.request('GET', '/healthcheck',
+                                           server=server)
+            self.assertEqual(200, status, body)
+            self.assertEqual({b'OK'}, set(body.split()))

@@ -204,6 +204,13 @@ class DefaultStoreTests(store_helpers.StoreCallsMixin):
         self.assertEqual(204, status, body)
         self.assertIsNone(self.backend.read(image['id']))
 
+    def test_healthcheck_probes_the_store(self):
+        status, _, body = self.request('GET', '/healthcheck', headers=dict(
+            ADMIN, Accept='application/json'))
+        self.assertEqual(200, status, body)
+        details = [r['details'] for r in json.loads(body)['reasons']]
+        self.assertIn('stores %s serve' % self.backend.store_type, details)
+
 
 class FileDefaultStoreTest(DefaultStoreTests, base.ServerTestCase):
     make_backend = FileBackend

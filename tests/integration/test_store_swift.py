@@ -417,3 +417,15 @@ class SwiftStoreBackendDownTest(testtools.TestCase):
         uri = 'swift+http://a:b@%s/glance/img' % self.auth.split('//')[1]
         for call in (self.store.get, self.store.get_size, self.store.delete):
             self.assertRaises(exceptions.BackendUnavailable, call, uri)
+
+    def test_health_check_names_the_unreachable_swift(self):
+        reason = self.store.check_health()
+        self.assertIn('cannot reach Swift', reason)
+
+
+class SwiftHealthTest(SwiftTestCase):
+
+    def test_health_check_passes_and_fails_on_a_wrong_key(self):
+        self.assertIsNone(self.new_store().check_health())
+        reason = self.new_store(swift_store_key='wrong').check_health()
+        self.assertIn('refused the credentials', reason)
