@@ -12,6 +12,7 @@ import itertools
 
 from glance_api import images
 from glance_api import inspection
+from glance_api import limits
 from glance_api import location_strategy
 from glance_api import locations
 from glance_api import middleware
@@ -51,6 +52,7 @@ def list_api_opts():
          ('DEFAULT', paging.list_opts()),
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
+         ('DEFAULT', limits.limit_opts_glance),
          ('image_format', images.list_format_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
