@@ -12,6 +12,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
+from glance_api import limits as limits_module
 from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
 from glance_api import property_protections
@@ -261,7 +262,7 @@ class ImageService:
 
     Each operation reads as its steps: read the image -> enforce the
     policy rule -> ownership/state checks -> property protections ->
-    quotas -> one registry write -> store clean-up.
+    quotas (and unified limits) -> one registry write -> store clean-up.
     """
 
     def __init__(self, registry, stores, conf=CONF, policy=None,
@@ -271,6 +272,7 @@ class ImageService:
         self.conf = conf
         self.policy = policy or policy_module.get_enforcer(conf)
         self.notifier = notifier or notifier_module.get_notifier(conf)
+        self.limits = limits_module.Limits(registry, conf)
         if protections is None:
             protections = property_protections.PropertyProtections.from_conf(
                 conf, self.policy)
@@ -347,6 +349,7 @@ class ImageService:
         check_quotas(self.conf, properties, tags)
         values = dict(attributes)
         values.setdefault('owner', context.owner)
+        self.limits.enforce_image_create(context, values['owner'])
         values['status'] = 'queued'
         values['properties'] = properties
         values['tags'] = tags

@@ -14,6 +14,7 @@ from glance_api import images
 from glance_api import import_plugins
 from glance_api import importing
 from glance_api import inspection
+from glance_api import limits
 from glance_api import location_strategy
 from glance_api import locations
 from glance_api import metrics
@@ -56,6 +57,7 @@ def list_api_opts():
          ('DEFAULT', paging.list_opts()),
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
+         ('DEFAULT', limits.limit_opts_glance),
          ('image_format', images.list_format_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],

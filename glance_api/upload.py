@@ -1,9 +1,9 @@
 """Image data upload as named steps.
 
-An upload reads: enforce policy -> check the chosen store -> registry CAS
-queued->saving -> remaining quota -> store.add with one reader (which also
-inspects the disk format) -> registry CAS saving->active with the virtual
-size -> notify.
+An upload reads: enforce policy -> check the chosen store -> unified
+limits -> registry CAS queued->saving -> remaining quota -> store.add with
+one reader (which also inspects the disk format) -> registry CAS
+saving->active with the virtual size -> notify.
 Any failure after the first CAS removes the partial data (the store does
 that when the reader raises) and puts the image back to ``queued``.
 """
@@ -16,6 +16,7 @@ from oslo_log import log as logging
 
 from glance_api import images
 from glance_api import inspection
+from glance_api import limits
 from glance_api import reader as reader_module
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
@@ -79,6 +80,7 @@ class Uploader:
             conf.user_storage_quota)
         self.hashing_algorithm = conf.hashing_algorithm
         self.format_rules = inspection.FormatRules(conf)
+        self.limits = limits.Limits(registry, conf)
         from glance_api import policy
         self.policy = policy.get_enforcer(conf)
         # Fail at start-up, not on the first upload.
@@ -96,6 +98,7 @@ class Uploader:
         check_formats_set(image)
         self.check_declared_size(content_length)
         self.check_store(store)
+        self.limits.enforce_upload(context, image['owner'])
         saving = self.start_saving(context, image_id)
         self.notifier.image(context, 'image.prepare', saving)
         reader = None

@@ -118,6 +118,10 @@ OPERATIONS = {
         'namespace_name'),
     'metadef_resource_type_association_delete': write('namespace_name',
                                                       'resource_type_name'),
+    # -- quotas (unified limits and GET /v2/info/usage) ----------------------
+    # Everything a project's images use, counted in one query: bytes stored
+    # and staged, images, images with data coming in.
+    'image_usage_get': read('owner_id'),
 }
 
 

@@ -14,6 +14,7 @@ from oslo_serialization import jsonutils
 
 from glance_registry.common import exception
 from glance_registry.common import inputs
+from glance_registry.common import policy
 from glance_registry import contract
 from glance_registry.db import api as db_api
 from glance_registry import metrics
@@ -152,12 +153,17 @@ def check_arguments(command, kwargs):
 
 
 def dispatch(context, command, kwargs, transport='http'):
-    """Check the arguments, run one contract operation; return its
-    JSON-ready result. Counted for /metrics by ``transport``."""
+    """Check the arguments and, for an operation that writes, the policy
+    rule ``registry_write`` (administrators, as the registry knows them,
+    pass); run one contract operation; return its JSON-ready result.
+    Counted for /metrics by ``transport``."""
     started = time.monotonic()
     success = False
     try:
         function = check_arguments(command, kwargs)
+        if not (context is None or context.is_admin or
+                contract.is_read(command)):
+            policy.get_enforcer().enforce(context, 'registry_write')
         result = function(context, **kwargs)
         result = jsonutils.to_primitive(result, convert_datetime=True)
         success = True

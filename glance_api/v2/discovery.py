@@ -1,9 +1,11 @@
-"""Image API v2 discovery: GET /v2/info/import, /v2/info/stores and
-/v2/info/stores/detail."""
+"""Image API v2 discovery: GET /v2/info/import, /v2/info/stores,
+/v2/info/stores/detail and /v2/info/usage."""
 
 from glance_api import http_helpers
 from glance_api import importing
+from glance_api import limits
 from glance_api import policy as policy_module
+from glance_api import upload
 
 
 class InfoController:
@@ -13,6 +15,7 @@ class InfoController:
         self.conf = conf
         conf.register_opts(importing.import_opts)
         self.policy = policy_module.get_enforcer(conf)
+        self.limits = limits.Limits(registry, conf)
 
     def import_info(self, req):
         """The interoperable import methods this cloud offers
@@ -50,3 +53,13 @@ class InfoController:
         if not store.writable:
             entry['read-only'] = True
         return entry
+
+    def usage(self, req):
+        """The caller's project: each quota's limit and usage (unified
+        limits, or the config-file quota without them), as ``glance
+        usage`` shows it."""
+        context = http_helpers.request_context(req)
+        quota = upload.parse_storage_quota(
+            getattr(self.conf, 'user_storage_quota', '0'))
+        return http_helpers.json_response(
+            {'usage': self.limits.report(context, quota)})

@@ -44,6 +44,8 @@ ROUTES = [
         'DELETE': 'members.MembersController.delete'}),
     ('/v2/info/import', {
         'GET': 'discovery.InfoController.import_info'}),
+    ('/v2/info/usage', {
+        'GET': 'discovery.InfoController.usage'}),
     ('/v2/info/stores', {
         'GET': 'discovery.InfoController.stores_info'}),
     ('/v2/info/stores/detail', {

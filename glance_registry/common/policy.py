@@ -105,6 +105,14 @@ RULES = [
     rule('service_api', SERVICE,
          'Who is a service (Nova, Cinder) calling the service-to-service '
          'API.', scoped=False),
+    # The registry's own: glance-api checks the named rules above before it
+    # calls; a token sent straight to the registry's contract (POST /rpc)
+    # must still hold a role that may write something.
+    rule('registry_write',
+         ADMIN + ' or role:member or ' + SERVICE,
+         'Call an operation of the registry contract that writes (POST '
+         '/rpc on glance-registry, or over oslo.messaging).',
+         classic=DEFAULT, scoped=False),
     # images
     rule('add_image', ADMIN_OR_PROJECT_MEMBER_CREATE_IMAGE,
          'Create an image (POST /v2/images, v1 POST /v1/images).',

@@ -464,16 +464,27 @@ class PolicyFileTests(MetadefTestCase):
     """An operator's policy.yaml overrides the metadef defaults."""
 
     @classmethod
-    def api_config(cls):
-        config = super().api_config()
+    def policy_config(cls, config):
+        """One policy.yaml for both daemons: the registry lets the catalog
+        role write through its contract too."""
         policy_path = os.path.join(cls.root, 'metadef-policy.yaml')
         with open(policy_path, 'w') as f:
             f.write('"metadef_admin": "role:admin or role:catalog"\n'
                     '"get_metadef_namespaces": "role:admin"\n'
                     '"delete_metadef_namespace": '
-                    '"role:admin or project_id:%(project_id)s"\n')
+                    '"role:admin or project_id:%(project_id)s"\n'
+                    '"registry_write": "role:admin or role:member or '
+                    'role:catalog"\n')
         config.setdefault('oslo_policy', {})['policy_file'] = policy_path
         return config
+
+    @classmethod
+    def registry_config(cls):
+        return cls.policy_config(super().registry_config())
+
+    @classmethod
+    def api_config(cls):
+        return cls.policy_config(super().api_config())
 
     def test_overridden_rules_decide(self):
         catalog = {'X-Project-Id': 'project-1', 'X-Roles': 'catalog'}

@@ -243,7 +243,8 @@ class WorkersTestCase(base.ServerTestCase):
     def test_two_workers_serve_calls(self):
         registry_client = make_client(self.registry)
         self.addCleanup(registry_client.close)
-        ctx = context.RequestContext(project_id='project-a', roles=[])
+        ctx = context.RequestContext(project_id='project-a',
+                                     roles=['member'])
         ids = [registry_client.image_create(
             ctx, values={'owner': 'project-a'})['id'] for _ in range(10)]
         for image_id in ids:

@@ -184,6 +184,19 @@ class NewDefaultsTestCase(PersonaMixin, base.ServerTestCase):
         self.assertEqual('m', self.call('GET', '/v2/images/%s' % image['id'],
                                         READER, 200)['name'])
 
+    def test_registry_contract_refuses_writes_of_a_reader(self):
+        image = self.create_active()
+        rename = [{'command': 'image_update',
+                   'kwargs': {'image_id': image['id'],
+                              'values': {'name': 'by-reader'}}}]
+        self.call('POST', '/rpc', READER, 403, rename, server=self.registry)
+        shown = self.call('POST', '/rpc', READER, 200,
+                          [{'command': 'image_get',
+                            'kwargs': {'image_id': image['id']}}],
+                          server=self.registry)[0]
+        self.assertEqual('persona', shown['name'])
+        self.call('POST', '/rpc', MEMBER, 200, rename, server=self.registry)
+
 
 class LegacyDefaultsTestCase(PersonaMixin, base.ServerTestCase):
     """enforce_new_defaults = false and enforce_scope = false: the classic
@@ -202,6 +215,10 @@ class LegacyDefaultsTestCase(PersonaMixin, base.ServerTestCase):
         self.assertEqual((200, DATA), (status, data))
         self.call('PUT', '/images/%s' % image['id'], READER, 200,
                   {'image': {'name': 'r'}}, server=self.registry)
+        self.call('POST', '/rpc', READER, 200,
+                  [{'command': 'image_tag_create',
+                    'kwargs': {'image_id': image['id'], 'value': 't'}}],
+                  server=self.registry)
         self.call('DELETE', '/v2/images/%s' % image['id'], READER, 204)
 
     def test_publicize_still_needs_an_admin(self):

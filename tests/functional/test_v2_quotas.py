@@ -102,6 +102,22 @@ class QuotasTestCase(test_v2_locations.DataServerMixin, QuotaMixin,
             dict(lifecycle.OCTET, **headers))
         self.assertEqual(413, status, body)
 
+    def test_usage_reports_config_quotas_without_unified_limits(self):
+        headers = {'X-Project-Id': 'usage-project', 'X-Roles': 'member'}
+        self.create_active(headers=headers, data=b'x' * 2000)
+        self.create(headers=headers)
+        status, _, body = self.request_json('GET', '/v2/info/usage',
+                                            headers=headers)
+        self.assertEqual(200, status, body)
+        # user_storage_quota (3000 bytes) in MiB, rounded up; sizes used in
+        # MiB, rounded down; no other limit.
+        self.assertEqual({'image_size_total': {'limit': 1, 'usage': 0},
+                          'image_stage_total': {'limit': -1, 'usage': 0},
+                          'image_count_total': {'limit': -1, 'usage': 2},
+                          'image_count_uploading': {'limit': -1,
+                                                    'usage': 0}},
+                         body['usage'])
+
     def test_location_quota_and_location_rules(self):
         urls = [self.served_url(data)
                 for data in (b'first', b'second', b'third')]

@@ -242,6 +242,7 @@ class KeystoneFixture(fixtures.Fixture):
         self.users = {}
         self.project_ids = {}
         self.image_endpoint_ids = {}
+        self.image_service_id = None
         self.start_seconds = None
         self.phase_seconds = {}  # phase -> seconds since the start
         self._admin_session = None
@@ -350,6 +351,50 @@ class KeystoneFixture(fixtures.Fixture):
         for endpoint_id in self.image_endpoint_ids.values():
             self._admin('PATCH', '/endpoints/%s' % endpoint_id,
                         {'endpoint': {'url': url}})
+
+    def set_registered_limit(self, resource_name, default_limit):
+        """The default unified limit of ``resource_name`` for the image
+        service in every project (created, or changed when it exists;
+        Keystone ignores a change to 0, so give 0 only the first time)."""
+        found = self._admin('GET', '/registered_limits?service_id=%s&'
+                            'resource_name=%s' % (self.image_service_id,
+                                                  resource_name))
+        if found['registered_limits']:
+            self._admin('PATCH', '/registered_limits/%s'
+                        % found['registered_limits'][0]['id'],
+                        {'registered_limit': {
+                            'default_limit': default_limit}})
+            return
+        self._admin('POST', '/registered_limits', {'registered_limits': [{
+            'service_id': self.image_service_id, 'region_id': REGION,
+            'resource_name': resource_name,
+            'default_limit': default_limit}]})
+
+    def set_project_limit(self, project_name, resource_name, limit):
+        """A project's own unified limit of ``resource_name`` (its
+        registered limit must exist)."""
+        project_id = self.project_ids[project_name]
+        found = self._admin('GET', '/limits?service_id=%s&project_id=%s&'
+                            'resource_name=%s' % (self.image_service_id,
+                                                  project_id, resource_name))
+        if found['limits']:
+            # Replaced, not patched: Keystone ignores a PATCH to 0.
+            self._admin('DELETE', '/limits/%s' % found['limits'][0]['id'])
+        self._admin('POST', '/limits', {'limits': [{
+            'service_id': self.image_service_id, 'region_id': REGION,
+            'project_id': project_id, 'resource_name': resource_name,
+            'resource_limit': limit}]})
+
+    @property
+    def limit_conf(self):
+        """[oslo_limit] options reading the image service's limits as the
+        glance user."""
+        conf = {key: value for key, value in self.authtoken_conf.items()
+                if key in ('auth_url', 'auth_type', 'username', 'password',
+                           'project_name', 'user_domain_name',
+                           'project_domain_name')}
+        conf['endpoint_id'] = self.image_endpoint_ids['public']
+        return conf
 
     def log_text(self, limit=6000):
         """The tail of the server output and keystone.log, for failures."""
@@ -541,6 +586,7 @@ class KeystoneFixture(fixtures.Fixture):
             'service': {'type': 'image', 'name': 'glance',
                         'description': 'OpenStack Image'},
         })['service']['id']
+        self.image_service_id = service_id
         for interface in ('public', 'internal', 'admin'):
             self.image_endpoint_ids[interface] = self._admin(
                 'POST', '/endpoints', {'endpoint': {

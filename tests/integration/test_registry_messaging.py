@@ -229,7 +229,8 @@ class WorkersMessagingTestCase(testtools.TestCase):
         self.addCleanup(self.client.close)
 
     def test_each_worker_serves_calls(self):
-        ctx = context.RequestContext(project_id='project-a', roles=[])
+        ctx = context.RequestContext(project_id='project-a',
+                                     roles=['member'])
         image = self.client.image_create(ctx, values={'owner': 'project-a'})
         for _ in range(20):
             self.client.image_get(ctx, image_id=image['id'])

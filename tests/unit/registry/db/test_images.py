@@ -239,6 +239,30 @@ class ImageGetUpdateDestroyTests(base.DBTestCase):
         self.assertEqual(200, api.user_get_storage_usage(P1, 'p1'))
         self.assertEqual(0, api.user_get_storage_usage(P1, 'nobody'))
 
+    def test_usage_counts_stored_staged_and_uploading_images_at_once(self):
+        api.image_location_add(P1, self.image_id, {'url': 'file:///copy'})
+        api.image_create(P1, {'owner': 'p1', 'size': 30,
+                              'status': 'uploading'})
+        api.image_create(P1, {'owner': 'p1', 'size': 5, 'status': 'saving'})
+        gone = api.image_create(P1, {'owner': 'p1', 'size': 9,
+                                     'status': 'importing'})
+        api.image_destroy(P1, gone['id'])
+        api.image_create(P1, {'owner': 'p2', 'size': 1000,
+                              'status': 'uploading'})
+        usage = api.image_usage_get(P1, 'p1')
+        self.assertEqual({'image_size_total': 200, 'image_stage_total': 30,
+                          'image_count_total': 3,
+                          'image_count_uploading': 2}, usage)
+        self.assertEqual({'image_size_total': 0, 'image_stage_total': 0,
+                          'image_count_total': 0,
+                          'image_count_uploading': 0},
+                         api.image_usage_get(base.ADMIN, 'nobody'))
+
+    def test_usage_of_another_project_is_for_administrators(self):
+        self.assertRaises(exception.Forbidden, api.image_usage_get, P2, 'p1')
+        self.assertEqual(1, api.image_usage_get(
+            base.ADMIN, 'p1')['image_count_total'])
+
     def test_visibility_column_rejects_values_outside_the_enum(self):
         # The Enum holds on every engine, whatever the API sends.
         self.assertRaises(exception.Invalid, api.image_update, P1,
