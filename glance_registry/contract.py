@@ -118,6 +118,14 @@ OPERATIONS = {
         'namespace_name'),
     'metadef_resource_type_association_delete': write('namespace_name',
                                                       'resource_type_name'),
+    # the image cache: which glance-api node (its worker_self_reference_url)
+    # holds which image in its image_cache_dir (glance_registry.db.cache)
+    'cached_image_create': write('node', 'image_id', 'size',
+                                 optional=('checksum', 'last_modified')),
+    'cached_image_hit': write('node', 'image_id'),
+    'cached_image_get_all': read(optional=('node',)),
+    'cached_image_delete': write('image_id', optional=('node',)),
+    'cached_image_delete_all': write('node'),
 }
 
 
