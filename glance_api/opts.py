@@ -10,6 +10,7 @@ etc/oslo-config-generator/glance-api.conf.
 import copy
 import itertools
 
+from glance_api.cache import image_cache
 from glance_api import images
 from glance_api import inspection
 from glance_api import location_strategy
@@ -47,6 +48,7 @@ def list_api_opts():
          ('DEFAULT', v2_images.list_opts()),
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
+         ('DEFAULT', image_cache.list_opts()),
          ('image_format', schemas.list_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],

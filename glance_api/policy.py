@@ -85,6 +85,17 @@ RULES = [
     _rule('modify_task', ANYONE, 'Change a task.'),
     _rule('tasks_api_access', ADMIN, 'Use the tasks API at all.'),
     _rule('manage_image_cache', ADMIN, 'Manage the image cache.'),
+    # the image cache API (v2.14); upstream's names and defaults
+    _rule('cache_list', ADMIN,
+          'List the cached and queued images of this node (GET /v2/cache).'),
+    _rule('cache_image', ADMIN,
+          'Queue an image for caching (PUT /v2/cache/{image_id}).'),
+    _rule('cache_delete', ADMIN,
+          'Delete an image from the cache and its queue (DELETE '
+          '/v2/cache/{image_id}, DELETE /v2/cache).'),
+    _rule('cache_clear', 'rule:cache_delete',
+          'Clear the cache, the queue or both (DELETE /v2/cache), on top of '
+          'cache_delete.'),
 ]
 
 

@@ -25,14 +25,20 @@ CONF.register_opts(version_opts)
 # where os_hidden and the multihash (os_hash_algo/os_hash_value) arrived.
 V2_VERSIONS = ['2.7', '2.6', '2.5', '2.4', '2.3', '2.2', '2.1', '2.0']
 V1_VERSIONS = ['1.1', '1.0']
+# Listed only to requests of a pipeline with the image cache (its API,
+# /v2/cache, is 2.14).
+V2_CACHE_VERSIONS = ['2.14']
+# The request environ key glance_api.cache.middleware sets.
+ENV_CACHE = 'glance.image_cache'
 
 
-def version_list(host_url, conf=CONF):
+def version_list(host_url, conf=CONF, cache=False):
     """The ``versions`` list: the newest enabled version CURRENT."""
     base = (conf.public_endpoint or host_url).rstrip('/')
     versions = []
     if conf.enable_v2_api:
-        versions += [('v' + v, '/v2/') for v in V2_VERSIONS]
+        versions += [('v' + v, '/v2/') for v in
+                     (V2_CACHE_VERSIONS if cache else []) + V2_VERSIONS]
     if conf.enable_v1_api:
         versions += [('v' + v, '/v1/') for v in V1_VERSIONS]
     result = []
@@ -50,7 +56,8 @@ def served_versions(conf=CONF):
     served = {}
     if conf.enable_v2_api:
         served['v2'] = 'v2'
-        served.update(('v' + v, 'v2') for v in V2_VERSIONS)
+        served.update(('v' + v, 'v2')
+                      for v in V2_CACHE_VERSIONS + V2_VERSIONS)
     if conf.enable_v1_api:
         served['v1'] = 'v1'
         served.update(('v' + v, 'v1') for v in V1_VERSIONS)
@@ -63,7 +70,8 @@ def versions_response(req, status=300, conf=CONF):
     resp = webob.Response(status=status, content_type='application/json',
                           charset=None)
     resp.body = json.dumps(
-        {'versions': version_list(req.host_url, conf)}).encode()
+        {'versions': version_list(req.host_url, conf,
+                                  cache=ENV_CACHE in req.environ)}).encode()
     return resp
 
 

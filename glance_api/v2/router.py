@@ -55,6 +55,12 @@ ROUTES = [
         'GET': 'discovery.InfoController.stores_info_detail'}),
     ('/v2/stores/{store_id}/{image_id}', {
         'DELETE': 'images.ImagesController.delete_from_store'}),
+    ('/v2/cache', {
+        'GET': 'cache.CacheController.index',
+        'DELETE': 'cache.CacheController.clear'}),
+    ('/v2/cache/{image_id}', {
+        'PUT': 'cache.CacheController.queue',
+        'DELETE': 'cache.CacheController.delete'}),
 ]
 ROUTES += importlib.import_module('glance_api.v2.metadefs.routes').ROUTES
 
