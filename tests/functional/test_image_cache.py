@@ -5,6 +5,7 @@ sharing one registry."""
 import hashlib
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -410,3 +411,91 @@ class TwoNodesTests(CacheTestCase):
             image_id, cache_dir=self.cache_dir_of('b'))))
         self.assertTrue(os.path.exists(self.cache_file(
             other_id, cache_dir=self.cache_dir_of('b'))))
+
+
+class PeriodicPrefetchTests(CacheTestCase):
+
+    cache_overrides = {'cache_prefetcher_interval': 1}
+
+    def test_glance_api_prefetches_queued_images_by_itself(self):
+        data = os.urandom(MiB)
+        image_id = self.create_active_image(data)
+        self.assertEqual(202, self.request('PUT',
+                                           '/v2/cache/%s' % image_id)[0])
+        wait_for(lambda: image_id in self.cached_ids(),
+                 'image %s prefetched' % image_id)
+        self.assertEqual([], self.cache_list()['queued_images'])
+        with open(self.cache_file(image_id), 'rb') as f:
+            self.assertEqual(data, f.read())
+
+
+class CacheCommandLineTests(CacheTestCase):
+    """The glance CLI's cache-* commands and glance-cache-manage."""
+
+    def glance(self, *args, expect=0):
+        return self.run_cli(
+            [os.path.join(daemons.BIN, 'glance'), '--os-image-api-version',
+             '2'] + list(args), expect=expect,
+            env={'OS_IMAGE_URL': self.api.url, 'OS_AUTH_TOKEN': 'noauth'})
+
+    def manage(self, *args, expect=0):
+        return self.run_cli(
+            [sys.executable, '-m', 'glance_api.cache.manage', '--port',
+             str(self.api.port)] + list(args), expect=expect,
+            env={'PYTHONPATH': os.environ.get('PYTHONPATH', '')})
+
+    def test_glance_cache_commands(self):
+        cached = self.create_active_image(os.urandom(1000))
+        queued = self.create_active_image(os.urandom(1000))
+        self.cached_download(cached)
+        self.glance('cache-queue', queued)
+        out = self.glance('cache-list').stdout
+        self.assertIn(cached, out)
+        self.assertIn(queued, out)
+        self.assertIn('cached', out)
+        self.assertIn('queued', out)
+        self.glance('cache-delete', cached)
+        self.assertNotIn(cached, self.glance('cache-list').stdout)
+        self.glance('cache-clear', '--target', 'queue')
+        self.assertEqual({'cached_images': [], 'queued_images': []},
+                         self.cache_list())
+
+    def test_glance_cache_manage_commands(self):
+        cached = self.create_active_image(os.urandom(1000))
+        queued = self.create_active_image(os.urandom(1000))
+        self.assertIn('No cached images.', self.manage('list-cached').stdout)
+        self.cached_download(cached)
+        out = self.manage('list-cached').stdout
+        self.assertIn('Found 1 cached images...', out)
+        self.assertIn(cached, out)
+        self.manage('queue-image', queued)
+        out = self.manage('list-queued').stdout
+        self.assertIn('Found 1 queued images...', out)
+        self.assertIn(queued, out)
+        self.manage('-f', 'delete-queued-image', queued)
+        self.assertIn('No queued images.', self.manage('list-queued').stdout)
+        result = self.manage('delete-queued-image', queued, expect=1)
+        self.assertIn('is not queued', result.stderr)
+        self.manage('queue-image', queued)
+        self.manage('-f', '-v', 'delete-all-queued-images')
+        # Without -f a delete asks, and "no" keeps the image.
+        answer = subprocess.run(
+            [sys.executable, '-m', 'glance_api.cache.manage', '--port',
+             str(self.api.port), 'delete-cached-image', cached],
+            input='n\n', capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, answer.returncode, answer.stderr)
+        self.assertIn('Delete cached image %s? [y/N]' % cached,
+                      answer.stdout)
+        self.assertEqual([cached], self.cached_ids())
+        self.manage('-f', 'delete-cached-image', cached)
+        self.assertEqual({'cached_images': [], 'queued_images': []},
+                         self.cache_list())
+        self.cached_download(cached)
+        out = self.manage('-f', '-v', 'delete-all-cached-images').stdout
+        self.assertIn('Deleted 1 cached images', out)
+        self.assertEqual([], self.cached_ids())
+        self.manage('queue-image', expect=2)
+        result = self.manage('queue-image',
+                             '00000000-0000-0000-0000-000000000000',
+                             expect=1)
+        self.assertIn('404', result.stderr)
