@@ -29,6 +29,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
+from glance_api import reader
 from glance_api import versions
 from glance_registry.common import context as context_module
 from glance_registry.common import exception
@@ -74,6 +75,10 @@ ENV_CACHE = versions.ENV_CACHE
 # Large reads keep per-chunk Python work small against the bytes moved.
 CHUNK_SIZE = 1024 * 1024
 
+# Chunks read from the store but not yet on disk, per download: bounds
+# memory whatever the image size.
+MAX_PENDING_CHUNKS = 2
+
 # Hits, misses and bytes served from the cache since the process started,
 # for the metrics endpoint.
 COUNTERS = collections.Counter()
@@ -103,6 +108,30 @@ def remove_file(path):
         return True
     except FileNotFoundError:
         return False
+
+
+class _FileFeed:
+    """Writes and hashes each chunk handed to it (from the writer thread);
+    after a write error it only remembers the error."""
+
+    name = 'image-cache-writer'
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+        self.error = None
+
+    def update(self, chunk):
+        if self.error is not None:
+            return
+        try:
+            self.handle.write(chunk)
+        except (OSError, ValueError) as e:
+            self.error = e
+            return
+        self.md5.update(chunk)
+        self.size += len(chunk)
 
 
 class ImageCache:
@@ -219,38 +248,36 @@ class ImageCache:
         return self._fill(context, image, iterator, handle, incomplete)
 
     def _fill(self, context, image, iterator, handle, incomplete):
-        md5 = hashlib.md5(usedforsecurity=False)
-        written = 0
+        feed = _FileFeed(handle)
+        # The upload reader's ordered OS-thread feeder: the disk write and
+        # md5 of chunk n run while chunk n goes to the client, and the
+        # eventlet hub never waits for either.
+        writer = reader._HashWorker(feed, reader._thread_tools())
         complete = False
         try:
             for chunk in iterator:
-                if handle is not None:
-                    try:
-                        handle.write(chunk)
-                        md5.update(chunk)
-                        written += len(chunk)
-                    except OSError as e:
-                        # A full cache disk never fails the download.
-                        LOG.warning('Image %s: cache write failed: %s',
-                                    image['id'], e)
-                        handle.close()
-                        handle = None
-                        remove_file(incomplete)
+                writer.wait(MAX_PENDING_CHUNKS - 1)
+                writer.submit(chunk)
                 yield chunk
-            complete = handle is not None
+            writer.wait()
+            complete = feed.error is None
         finally:
+            writer.wait()
+            writer.stop()
+            handle.close()
             close = getattr(iterator, 'close', None)
             if close is not None:
                 close()
-            if handle is not None:
-                handle.close()
-                if not complete:
-                    # The client went away or the store failed.
-                    remove_file(incomplete)
+            if not complete:
+                # The client went away, the store failed or the disk did.
+                if feed.error is not None:
+                    LOG.warning('Image %s: cache write failed: %s',
+                                image['id'], feed.error)
+                remove_file(incomplete)
         if complete:
             try:
-                self.commit(context, image, incomplete, written,
-                            md5.hexdigest())
+                self.commit(context, image, incomplete, feed.size,
+                            feed.md5.hexdigest())
             except Exception:
                 # The client has every byte: a cache failure is ours.
                 LOG.exception('Image %s: cannot commit the cache file',
