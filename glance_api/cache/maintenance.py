@@ -93,6 +93,9 @@ def prefetch(cache, downloader, context=None):
         if os.path.exists(cache.path(image_id)):
             cache.dequeue(image_id)
             continue
+        if os.path.exists(cache.path(image_id, 'incomplete')):
+            # Another download or worker is filling it.
+            continue
         try:
             locations = location_strategy.order(
                 download.active_locations(image))
