@@ -124,7 +124,8 @@ class Downloader:
         iterator = None
         cache = None
         if use_cache:
-            cache = image_cache.get_cache(self.conf, self.registry)
+            cache = self.image_cache()
+        if cache is not None:
             hit = cache.open_hit(context, image, start, stop)
             if hit is not None:
                 iterator, length = hit
@@ -139,6 +140,15 @@ class Downloader:
                                         destination_ip)
         return ImageData(image, iterator, start, start + length, size,
                          partial)
+
+    def image_cache(self):
+        """This node's cache, or None (logged) when its folder cannot be
+        laid out: downloads then go to the store."""
+        try:
+            return image_cache.get_cache(self.conf, self.registry)
+        except OSError as e:
+            LOG.error('Image cache unusable, reading the stores: %s', e)
+            return None
 
     def notify_sent(self, context, image, iterator, length, destination_ip):
         """``iterator``, counting; image.send once all ``length`` bytes

@@ -91,9 +91,11 @@ class API:
         self.cache_jobs_started = True
         from glance_api.cache import maintenance
         from glance_api import download
-        cache = image_cache.get_cache(self.conf, self.registry)
         downloader = download.Downloader(self.registry, self.stores,
                                          self.conf)
+        cache = downloader.image_cache()
+        if cache is None:
+            return
         cache.start_periodic(lambda: maintenance.run_all(cache, downloader))
 
 

@@ -7,6 +7,7 @@ records in the registry). Served only by a pipeline with the image cache
 
 import datetime
 
+from oslo_log import log as logging
 from oslo_utils import timeutils
 import webob
 
@@ -16,6 +17,8 @@ from glance_api.cache import image_cache
 from glance_api import policy as policy_module
 from glance_api.v2 import images as v2_images
 from glance_registry.common import exception
+
+LOG = logging.getLogger(__name__)
 
 ENV_CONTEXT = 'glance.context'
 CLEAR_TARGET_HEADER = 'x-image-cache-clear-target'
@@ -42,7 +45,13 @@ class CacheController:
         if image_cache.ENV_CACHE not in req.environ:
             raise exception.NotFound(
                 'Caching via API is not supported at this site.')
-        return image_cache.get_cache(self.conf, self.registry)
+        try:
+            return image_cache.get_cache(self.conf, self.registry)
+        except OSError as e:
+            LOG.error('Image cache unusable: %s', e)
+            raise exception.ServiceUnavailable(
+                'The image cache of this node cannot be used; see its '
+                'log.') from None
 
     def index(self, req):
         """This node's cached images (hits, last access, size) and queued

@@ -499,3 +499,20 @@ class CacheCommandLineTests(CacheTestCase):
                              '00000000-0000-0000-0000-000000000000',
                              expect=1)
         self.assertIn('404', result.stderr)
+
+
+class UnusableCacheFolderTests(CacheTestCase):
+
+    cache_overrides = {'image_cache_dir': '/proc/no-image-cache-here'}
+
+    def setUp(self):
+        base.ServerTestCase.setUp(self)
+
+    def test_downloads_go_to_the_store(self):
+        data = os.urandom(1000)
+        image_id = self.create_active_image(data)
+        self.assertEqual((200, data), self.download(image_id)[::2])
+        self.assertIn('Image cache unusable', self.api.log_text(10 ** 6))
+        status, _, body = self.request('GET', '/v2/cache')
+        self.assertEqual(503, status)
+        self.assertNotIn(b'/proc', body)
