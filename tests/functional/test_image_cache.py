@@ -516,3 +516,16 @@ class UnusableCacheFolderTests(CacheTestCase):
         status, _, body = self.request('GET', '/v2/cache')
         self.assertEqual(503, status)
         self.assertNotIn(b'/proc', body)
+
+
+class OverMessagingTests(base.RegistryOverMessagingMixin, CacheTestCase):
+    """The cache records reached over RabbitMQ instead of HTTP."""
+
+    def test_hit_after_the_store_lost_the_file(self):
+        data = os.urandom(MiB)
+        image_id = self.create_active_image(data)
+        self.assertEqual(data, self.cached_download(image_id))
+        os.unlink(self.store_file(image_id))
+        self.assertEqual((200, data), self.download(image_id)[::2])
+        self.assertEqual([1], [e['hits'] for e in
+                               self.cache_list()['cached_images']])
