@@ -63,8 +63,10 @@ class CacheTestCase(base.ServerTestCase):
         (the commit follows the last byte sent)."""
         status, headers, body = self.download(image_id, server=server)
         self.assertEqual(200, status)
+        # The file is renamed into place, then recorded in the registry.
         wait_for(lambda: os.path.exists(
-            self.cache_file(image_id, cache_dir=cache_dir)),
+            self.cache_file(image_id, cache_dir=cache_dir)) and
+            image_id in self.cached_ids(server),
             'image %s committed to the cache' % image_id)
         return body
 
