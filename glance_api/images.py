@@ -48,8 +48,22 @@ image_opts = [
                     'negative means unlimited.'),
 ]
 
+# Read by both API versions' request checks (v1 headers, the v2 schema).
+format_opts = [
+    cfg.ListOpt('disk_formats',
+                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
+                         'qcow2', 'vdi', 'iso', 'ploop', 'gpt'],
+                help='Disk formats images may have. "gpt" is a whole-disk '
+                     'image with an MBR or GPT partition table.'),
+    cfg.ListOpt('container_formats',
+                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
+                         'compressed'],
+                help='Container formats images may have.'),
+]
+
 CONF = cfg.CONF
 CONF.register_opts(image_opts)
+CONF.register_opts(format_opts, group='image_format')
 
 # Attributes a request may change with PATCH (the registry's columns).
 MUTABLE_ATTRIBUTES = ('name', 'visibility', 'protected', 'os_hidden',
@@ -68,6 +82,10 @@ LOCATION_STATUSES = ('queued', 'active')
 
 def list_opts():
     return image_opts
+
+
+def list_format_opts():
+    return format_opts
 
 
 # -- named checks --------------------------------------------------------

@@ -17,7 +17,7 @@ and is an administrator only when its roles include ``admin_role``.
 from oslo_config import cfg
 
 from glance_api import policy
-from glance_registry import middleware as registry_middleware
+from glance_registry.common import context as glance_context
 
 noauth_opts = [
     cfg.StrOpt('noauth_project_id', default='admin',
@@ -31,7 +31,7 @@ noauth_opts = [
 CONF = cfg.CONF
 CONF.register_opts(noauth_opts)
 
-ENV_CONTEXT = registry_middleware.ENV_CONTEXT
+ENV_CONTEXT = glance_context.ENV_CONTEXT
 
 _IDENTITY_HEADERS = ('HTTP_X_USER_ID', 'HTTP_X_PROJECT_ID',
                      'HTTP_X_TENANT_ID', 'HTTP_X_ROLES')
@@ -63,39 +63,29 @@ def noauth_context(environ):
     """The RequestContext of a request served without authentication:
     roles as sent, with what Keystone would imply from them."""
     if any(environ.get(h) for h in _IDENTITY_HEADERS):
-        context = registry_middleware.context_from_headers(environ)
+        context = glance_context.context_from_headers(environ)
         if not context.project_id:
             context.project_id = CONF.noauth_project_id
         if not context.user_id:
             context.user_id = CONF.noauth_user_id
         context.roles = with_implied_roles(context.roles)
         return context
-    context = registry_middleware.context_from_headers(environ,
-                                                       is_admin=True)
+    context = glance_context.context_from_headers(environ, is_admin=True)
     context.project_id = CONF.noauth_project_id
     context.user_id = CONF.noauth_user_id
     context.roles = with_implied_roles([CONF.admin_role])
     return context
 
 
-class NoAuthContextMiddleware:
+class NoAuthContextMiddleware(glance_context.Middleware):
     """Put a :func:`noauth_context` in ``environ['glance.context']``."""
-
-    def __init__(self, app):
-        self.app = app
-
-    @classmethod
-    def factory(cls, global_conf, **local_conf):
-        def _filter(app):
-            return cls(app)
-        return _filter
 
     def __call__(self, environ, start_response):
         environ[ENV_CONTEXT] = noauth_context(environ)
         return self.app(environ, start_response)
 
 
-class ContextMiddleware(registry_middleware.ContextMiddleware):
+class ContextMiddleware(glance_context.ContextMiddleware):
     """The keystone flavor's context; admin by policy ``context_is_admin``.
 
     X-Caller-* headers mean nothing to glance-api: only the registry
@@ -107,8 +97,8 @@ class ContextMiddleware(registry_middleware.ContextMiddleware):
         self.enforcer = enforcer
 
     def authenticated_context(self, environ):
-        context = registry_middleware.context_from_headers(environ,
-                                                           is_admin=False)
+        context = glance_context.context_from_headers(environ,
+                                                      is_admin=False)
         enforcer = self.enforcer or policy.get_enforcer(CONF)
         context.is_admin = enforcer.check(context, 'context_is_admin')
         return context

@@ -17,16 +17,16 @@ from glance_api import location_strategy
 from glance_api import locations
 from glance_api import middleware
 from glance_api import notifier
+from glance_api import pipeline
 from glance_api import property_protections
 from glance_api import upload
 from glance_api import url_filter
 from glance_api import versions
-from glance_api.v2 import images as v2_images
-from glance_api.v2 import schemas
 from glance_registry import client
 from glance_registry.common import config
+from glance_registry.common import context
+from glance_registry.common import paging
 from glance_registry.common import wsgi
-from glance_registry import middleware as registry_middleware
 
 
 def _merge(*lists):
@@ -38,21 +38,25 @@ def _merge(*lists):
 
 
 def list_api_opts():
+    # The [cors] sample shows Glance's defaults (namespace
+    # oslo.middleware.cors comes after this one).
+    config.set_cors_defaults()
     return _merge(
         [('DEFAULT', wsgi.list_opts()),
-         ('DEFAULT', registry_middleware.list_opts()),
+         ('DEFAULT', context.list_opts()),
          ('DEFAULT', middleware.list_opts()),
          ('DEFAULT', versions.list_opts()),
          ('DEFAULT', images.list_opts()),
          ('DEFAULT', property_protections.list_opts()),
-         ('DEFAULT', v2_images.list_opts()),
+         ('DEFAULT', paging.list_opts()),
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
          ('DEFAULT', image_cache.list_opts()),
-         ('image_format', schemas.list_opts()),
+         ('image_format', images.list_format_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         upload.list_opts(),
         locations.list_opts(),
         location_strategy.list_opts(),
-        url_filter.list_opts())
+        url_filter.list_opts(),
+        pipeline.list_opts())

@@ -2,7 +2,8 @@
 
 A request goes ``__call__`` -> :meth:`API.handle_request` -> the first path
 segment picks the API version (``/v2``, ``/v2.1``, ...) -> that version's
-route table (:mod:`glance_api.v2.router`) -> a controller action. ``/``,
+route table (:mod:`glance_api.v2.routes`) through :mod:`glance_api.router`
+-> a controller action. ``/``,
 ``/versions`` and unknown versions answer the version list.
 
 The app holds one registry client and one glance_store ``Stores``, built
@@ -17,9 +18,12 @@ import webob
 
 import glance_store
 from glance_api.cache import image_cache
+from glance_api import faults
 from glance_api import middleware
+from glance_api import router
 from glance_api import url_filter
-from glance_api.v2 import faults
+from glance_api.v1 import routes as v1_routes
+from glance_api.v2 import routes as v2_routes
 from glance_api import versions
 from glance_registry import client as registry_client
 from glance_registry.common import config
@@ -37,7 +41,6 @@ class API:
     """The glance-api WSGI application."""
 
     def __init__(self, conf=CONF, registry=None, stores=None):
-        from glance_api.v2 import router as v2_router
         self.conf = conf
         if registry is None:
             registry = registry_client.RegistryClient(conf)
@@ -50,10 +53,11 @@ class API:
         self.cache_jobs_started = False
         self.routers = {}
         if conf.enable_v2_api:
-            self.routers['v2'] = v2_router.Router(registry, stores, conf)
+            self.routers['v2'] = router.Router(v2_routes, registry, stores,
+                                               conf)
         if conf.enable_v1_api:
-            from glance_api.v1 import router as v1_router
-            self.routers['v1'] = v1_router.Router(registry, stores, conf)
+            self.routers['v1'] = router.Router(v1_routes, registry, stores,
+                                               conf)
 
     def __call__(self, environ, start_response):
         req = webob.Request(environ)
@@ -113,6 +117,6 @@ def main():
         app = config.load_paste_app('glance-api', 'glance-api')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-api')
+        server.start()
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)
-    server.start()

@@ -1,10 +1,9 @@
 """The Image API version list answered at ``/``, ``/versions`` and for any
 path whose version glance-api does not serve."""
 
-import json
-
 from oslo_config import cfg
-import webob
+
+from glance_api import http_helpers
 
 version_opts = [
     cfg.BoolOpt('enable_v2_api', default=True,
@@ -67,12 +66,9 @@ def served_versions(conf=CONF):
 def versions_response(req, status=300, conf=CONF):
     """Upstream answers 300 Multiple Choices, and 200 for an explicit
     ``GET /versions``."""
-    resp = webob.Response(status=status, content_type='application/json',
-                          charset=None)
-    resp.body = json.dumps(
+    return http_helpers.json_response(
         {'versions': version_list(req.host_url, conf,
-                                  cache=ENV_CACHE in req.environ)}).encode()
-    return resp
+                                  cache=ENV_CACHE in req.environ)}, status)
 
 
 def list_opts():

@@ -31,10 +31,10 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance_registry import client_auth
+from glance_registry.common import context as glance_context
 from glance_registry.common import exception
 from glance_registry.common import retry
 from glance_registry import contract
-from glance_registry import middleware
 
 LOG = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def caller_headers(context):
     """The caller's identity in the X-Caller-* headers a service sends
     beside its own token."""
     headers = {}
-    for name, header in middleware.CALLER_HEADERS.items():
+    for name, header in glance_context.CALLER_HEADERS.items():
         value = (_roles(context) if name == 'roles'
                  else getattr(context, name, None))
         if value:

@@ -9,8 +9,8 @@ etc/oslo-config-generator/*.conf.
 import copy
 import itertools
 
-from glance_registry.api import images
 from glance_registry.common import config
+from glance_registry.common import paging
 from glance_registry.common import wsgi
 from glance_registry.db import engine
 from glance_registry import messaging
@@ -26,10 +26,13 @@ def _merge(*lists):
 
 
 def list_registry_opts():
+    # The [cors] sample shows Glance's defaults (namespace
+    # oslo.middleware.cors comes after this one).
+    config.set_cors_defaults()
     return _merge(
         [('DEFAULT', wsgi.list_opts()),
-         ('DEFAULT', middleware.list_registry_opts()),
-         ('DEFAULT', images.list_opts()),
+         ('DEFAULT', middleware.list_opts()),
+         ('DEFAULT', paging.list_opts()),
          ('DEFAULT', messaging.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         engine.list_opts())

@@ -6,6 +6,10 @@ lab/etc/glance          glance-api.conf, glance-registry.conf, paste ini files,
 lab/var/lib/glance      glance.sqlite, images/, image-cache/
 lab/var/log/glance      api.log, registry.log
 lab/run/glance          pid files
+
+GLANCE_LAB_TLS=1 serves both daemons over HTTPS with a CA and certificates
+made in lab/etc/glance/pki by openssl (glance-api reaches the registry over
+https with a client certificate).
 """
 
 import os
@@ -27,9 +31,12 @@ BIN = os.environ.get('GLANCE_LAB_BIN', os.path.join(REPO, '.venv', 'bin'))
 HOST = os.environ.get('GLANCE_LAB_HOST', '127.0.0.1')
 API_PORT = int(os.environ.get('GLANCE_LAB_API_PORT', 9292))
 REGISTRY_PORT = int(os.environ.get('GLANCE_LAB_REGISTRY_PORT', 9191))
+TLS = os.environ.get('GLANCE_LAB_TLS') == '1'
+PKI = os.path.join(ETC, 'pki')
+SCHEME = 'https' if TLS else 'http'
 
 COPIED = ['glance-api-paste.ini', 'glance-registry-paste.ini',
-          'schema-image.json']
+          'schema-image.json', 'api_audit_map.conf']
 
 
 def set_options(path, values):
@@ -60,6 +67,66 @@ def set_options(path, values):
         f.write('\n'.join(lines) + '\n')
 
 
+def openssl(*args):
+    subprocess.run(('openssl',) + args, check=True, cwd=PKI,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def make_certificates():
+    """A self-signed CA (made once) and, signed by it, a certificate for
+    HOST per daemon and glance-api's client certificate for the registry.
+    Returns {name: (cert, key)} with 'ca' -> (cert, key) too."""
+    os.makedirs(PKI, exist_ok=True)
+    files = {}
+    if not os.path.exists(os.path.join(PKI, 'ca.crt')):
+        openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days',
+                '3650', '-subj', '/CN=glance-lab-ca', '-keyout', 'ca.key',
+                '-out', 'ca.crt')
+    files['ca'] = (os.path.join(PKI, 'ca.crt'), os.path.join(PKI, 'ca.key'))
+    kind = 'IP' if re.match(r'^[0-9.]+$|:', HOST) else 'DNS'
+    for name, usage in (('glance-api', 'serverAuth'),
+                        ('glance-registry', 'serverAuth'),
+                        ('glance-api-client', 'clientAuth')):
+        if not os.path.exists(os.path.join(PKI, name + '.crt')):
+            with open(os.path.join(PKI, name + '.ext'), 'w') as f:
+                f.write('subjectAltName = %s:%s, DNS:localhost\n'
+                        'extendedKeyUsage = %s\n' % (kind, HOST, usage))
+            openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj',
+                    '/CN=%s' % name, '-keyout', name + '.key',
+                    '-out', name + '.csr')
+            openssl('x509', '-req', '-in', name + '.csr', '-CA', 'ca.crt',
+                    '-CAkey', 'ca.key', '-CAcreateserial', '-days', '825',
+                    '-extfile', name + '.ext', '-out', name + '.crt')
+        files[name] = (os.path.join(PKI, name + '.crt'),
+                       os.path.join(PKI, name + '.key'))
+    return files
+
+
+def tls_options():
+    """{conf file: {section: {option: value}}} of GLANCE_LAB_TLS: on
+    with GLANCE_LAB_TLS=1, else every TLS option back to unset."""
+    if not TLS:
+        off = {'cert_file': '', 'key_file': '', 'ca_file': ''}
+        return {'glance-registry.conf': {'DEFAULT': dict(off)},
+                'glance-api.conf': {'DEFAULT': dict(
+                    off, registry_client_protocol='http')}}
+    files = make_certificates()
+    return {
+        'glance-registry.conf': {'DEFAULT': {
+            'cert_file': files['glance-registry'][0],
+            'key_file': files['glance-registry'][1],
+            'ca_file': files['ca'][0]}},
+        'glance-api.conf': {'DEFAULT': {
+            'cert_file': files['glance-api'][0],
+            'key_file': files['glance-api'][1],
+            'ca_file': '',
+            'registry_client_protocol': 'https',
+            'registry_client_ca_file': files['ca'][0],
+            'registry_client_cert_file': files['glance-api-client'][0],
+            'registry_client_key_file': files['glance-api-client'][1]}},
+    }
+
+
 def write_configs():
     for d in (ETC, os.path.join(LIB, 'images'), LOG, RUN):
         os.makedirs(d, exist_ok=True)
@@ -85,6 +152,8 @@ def write_configs():
         'glance_store': {'filesystem_store_datadir':
                          os.path.join(LIB, 'images')},
     })
+    for name, values in tls_options().items():
+        set_options(os.path.join(ETC, name), values)
 
 
 def manage(*args):
@@ -144,8 +213,8 @@ def start_daemon(name, conf, port):
     with open(os.path.join(RUN, '%s.pid' % name), 'w') as f:
         f.write(str(proc.pid))
     wait_port(port, proc, name)
-    print('%s running on http://%s:%d (pid %d)'
-          % (name, HOST, port, proc.pid))
+    print('%s running on %s://%s:%d (pid %d)'
+          % (name, SCHEME, HOST, port, proc.pid))
 
 
 def start():
@@ -157,11 +226,14 @@ def start():
     print("""
 Config in %(etc)s, images in %(lib)s/images, logs in %(log)s.
 Use it (no auth):
-  export OS_AUTH_TYPE=none OS_ENDPOINT=http://%(host)s:%(port)d
+  export OS_AUTH_TYPE=none OS_ENDPOINT=%(scheme)s://%(host)s:%(port)d%(ca)s
   %(bin)s/openstack image list
-  curl http://%(host)s:%(port)d/v2/images
-Stop it: tools/lab stop""" % dict(etc=ETC, lib=LIB, log=LOG, host=HOST,
-                                  port=API_PORT, bin=BIN))
+  curl%(curl_ca)s %(scheme)s://%(host)s:%(port)d/v2/images
+Stop it: tools/lab stop""" % dict(
+        etc=ETC, lib=LIB, log=LOG, host=HOST, port=API_PORT, bin=BIN,
+        scheme=SCHEME,
+        ca=' OS_CACERT=%s/ca.crt' % PKI if TLS else '',
+        curl_ca=' --cacert %s/ca.crt' % PKI if TLS else ''))
 
 
 def stop():

@@ -6,7 +6,6 @@ rule for failures: the image goes to ``killed``. Listing calls the registry
 contract directly; v1 shaping happens in this package.
 """
 
-import json
 import urllib.parse
 
 from oslo_config import cfg
@@ -18,14 +17,12 @@ import webob
 
 from glance_api.cache import image_cache
 from glance_api import download as download_module
+from glance_api import http_helpers
 from glance_api import images as image_service
 from glance_api import reader as reader_module
 from glance_api import upload as upload_module
 from glance_api import url_filter as url_filter_module
 from glance_api.v1 import headers as v1_headers
-# Registers [image_format] and the paging options this module reads.
-from glance_api.v2 import images as _v2_images  # noqa: F401
-from glance_api.v2 import schemas as _v2_schemas  # noqa: F401
 from glance_registry.common import exception
 from glance_registry.common import inputs
 from glance_store import exceptions as store_exceptions
@@ -33,8 +30,9 @@ from glance_store import exceptions as store_exceptions
 LOG = logging.getLogger(__name__)
 
 CONF = cfg.CONF
+# The list parameters below are capped by the shared paging options.
+CONF.import_opt('limit_param_default', 'glance_registry.common.paging')
 
-ENV_CONTEXT = 'glance.context'
 EXTERNAL_SCHEMES = ('http', 'https')
 SUPPORTED_FILTERS = ('name', 'status', 'container_format', 'disk_format',
                      'size_min', 'size_max', 'changes-since', 'protected')
@@ -104,13 +102,6 @@ class V1Uploader(upload_module.Uploader):
             LOG.exception('Could not mark image %s killed', image_id)
 
 
-def json_response(body, status=200):
-    resp = webob.Response(status=status, content_type='application/json',
-                          charset=None)
-    resp.body = json.dumps(body).encode()
-    return resp
-
-
 class ImagesController:
 
     def __init__(self, registry, stores, conf):
@@ -128,17 +119,17 @@ class ImagesController:
     def index(self, req):
         """GET /v1/images: the summary fields of each image."""
         images = self._list(req)
-        return json_response(
+        return http_helpers.json_response(
             {'images': [v1_headers.summary_view(i) for i in images]})
 
     def detail(self, req):
         """GET /v1/images/detail: every v1 field of each image."""
         images = self._list(req)
-        return json_response(
+        return http_helpers.json_response(
             {'images': [v1_headers.image_view(i) for i in images]})
 
     def _list(self, req):
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         kwargs = list_params(req, context, self.conf)
         self.service.policy.enforce(context, 'get_images')
         return [self.service.readable(context, image) for image in
@@ -148,14 +139,14 @@ class ImagesController:
 
     def meta(self, req, image_id):
         """HEAD /v1/images/{image_id}: the metadata as headers."""
-        image = self.service.show(req.environ[ENV_CONTEXT], image_id)
+        image = self.service.show(http_helpers.request_context(req), image_id)
         resp = webob.Response(status=200)
         resp.headerlist.extend(v1_headers.image_headers(image))
         return resp
 
     def show(self, req, image_id):
         """GET /v1/images/{image_id}: metadata headers and the data."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         image = self.service.show(context, image_id)
         data = self.downloader.download(
             context, image_id, destination_ip=req.remote_addr,
@@ -177,7 +168,7 @@ class ImagesController:
     def create(self, req):
         """POST /v1/images: register an image and, with a body, a
         copy-from URL or a location, its data; 201 with the image."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         meta = v1_headers.parse_image_meta(
             v1_headers.request_headers(req), self.conf, creating=True)
         source = self._data_source(req, meta)
@@ -202,7 +193,8 @@ class ImagesController:
         LOG.info('Created image %s (status %s) with Image API v1',
                  image['id'], image['status'])
         image = self.service.readable(context, image)
-        resp = json_response({'image': v1_headers.image_view(image)}, 201)
+        resp = http_helpers.json_response(
+            {'image': v1_headers.image_view(image)}, 201)
         resp.location = '%s/v1/images/%s' % (req.host_url, image['id'])
         if image.get('checksum'):
             resp.etag = image['checksum']
@@ -211,7 +203,7 @@ class ImagesController:
     def update(self, req, image_id):
         """PUT /v1/images/{image_id}: change metadata; with data (body,
         copy-from or location) for a queued image, store it."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         image = self.service.get(context, image_id)
         self.service.policy.enforce(context, 'modify_image', image)
         image_service.check_can_modify(context, image)
@@ -257,11 +249,12 @@ class ImagesController:
         if source is not None and source != 'location':
             image = self._store_data(req, context, image, meta, source)
         image = self.service.readable(context, image)
-        return json_response({'image': v1_headers.image_view(image)})
+        return http_helpers.json_response(
+            {'image': v1_headers.image_view(image)})
 
     def delete(self, req, image_id):
         """DELETE /v1/images/{image_id}: data first, then the record."""
-        self.service.delete(req.environ[ENV_CONTEXT], image_id)
+        self.service.delete(http_helpers.request_context(req), image_id)
         return webob.Response(status=204)
 
     # -- data ------------------------------------------------------------

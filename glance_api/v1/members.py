@@ -6,15 +6,13 @@ v2 idea, so memberships made here start ``pending`` (a v2 consumer accepts
 them) and v1 lists them whatever their status.
 """
 
-import json
 
 import webob
 
+from glance_api import http_helpers
 from glance_api import images as image_service
 from glance_registry.common import exception
 from glance_registry.common import inputs
-
-ENV_CONTEXT = 'glance.context'
 
 
 def _read_json(req, required=True):
@@ -27,13 +25,6 @@ def _check_can_share(name, value):
     if not isinstance(value, bool):
         raise exception.InvalidParameterValue(
             value=value, param=name, extra='expected true or false')
-
-
-def _json_response(body):
-    resp = webob.Response(status=200, content_type='application/json',
-                          charset=None)
-    resp.body = json.dumps(body).encode()
-    return resp
 
 
 class MembersController:
@@ -54,10 +45,10 @@ class MembersController:
 
     def index(self, req, image_id):
         """GET /v1/images/{image_id}/members."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         image = self.service.get(context, image_id)
         self.service.policy.enforce(context, 'get_members', image)
-        return _json_response({'members': [
+        return http_helpers.json_response({'members': [
             {'member_id': m['member'], 'can_share': m['can_share']}
             for m in self._members(context, image_id)]})
 
@@ -66,7 +57,7 @@ class MembersController:
         [...]}``: the members become exactly those given; an omitted
         can_share keeps an existing member's value (false for a new
         one)."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         self._image_to_share(context, image_id, 'add_member')
         body = _read_json(req)
         if not isinstance(body, dict) or not isinstance(
@@ -106,7 +97,7 @@ class MembersController:
     def add(self, req, image_id, member):
         """PUT /v1/images/{image_id}/members/{member}, optional body
         ``{"member": {"can_share": bool}}``."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         self._image_to_share(context, image_id, 'add_member')
         body = _read_json(req, required=False)
         can_share = None
@@ -132,7 +123,7 @@ class MembersController:
 
     def delete(self, req, image_id, member):
         """DELETE /v1/images/{image_id}/members/{member}."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         self._image_to_share(context, image_id, 'delete_member')
         existing = [m for m in self._members(context, image_id)
                     if m['member'] == member]
@@ -146,9 +137,9 @@ class MembersController:
     def shared_images(self, req, member):
         """GET /v1/shared-images/{member}: the images shared with a
         project."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         self.service.policy.enforce(context, 'get_members')
         found = self.registry.image_member_find(context, member=member)
-        return _json_response({'shared_images': [
+        return http_helpers.json_response({'shared_images': [
             {'image_id': m['image_id'], 'can_share': m['can_share']}
             for m in found]})

@@ -9,13 +9,12 @@ import datetime
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 import webob
 
-from oslo_utils import uuidutils
-
 from glance_api.cache import image_cache
+from glance_api import http_helpers
 from glance_api import policy as policy_module
-from glance_api.v2 import images as v2_images
 from glance_registry.common import exception
 
 LOG = logging.getLogger(__name__)
@@ -65,8 +64,8 @@ class CacheController:
                    'last_modified': epoch(record['last_modified']),
                    'size': record['size']}
                   for record in cache.records(context)]
-        return v2_images.json_response({'cached_images': cached,
-                                        'queued_images': cache.queued_ids()})
+        return http_helpers.json_response(
+            {'cached_images': cached, 'queued_images': cache.queued_ids()})
 
     def queue(self, req, image_id):
         """Queue an active image for the prefetcher: 202."""

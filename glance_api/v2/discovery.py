@@ -1,8 +1,8 @@
 """Image API v2 discovery: GET /v2/info/import, /v2/info/stores and
 /v2/info/stores/detail."""
 
+from glance_api import http_helpers
 from glance_api import policy as policy_module
-from glance_api.v2 import images as v2_images
 
 
 class InfoController:
@@ -14,7 +14,7 @@ class InfoController:
 
     def import_info(self, req):
         """The interoperable import methods this cloud offers (none yet)."""
-        return v2_images.json_response({'import-methods': {
+        return http_helpers.json_response({'import-methods': {
             'description': 'Import methods available.',
             'type': 'array',
             'value': []}})
@@ -22,13 +22,13 @@ class InfoController:
     def stores_info(self, req):
         """The stores images may be uploaded to, the default one marked,
         read-only ones flagged; nothing that reveals a store's type."""
-        return v2_images.json_response(
+        return http_helpers.json_response(
             {'stores': [self.store_entry(store) for store in self.stores]})
 
     def stores_info_detail(self, req):
         """Each store with its type and settings (never credentials), for
         administrators (policy ``stores_info_detail``)."""
-        self.policy.enforce(req.environ['glance.context'],
+        self.policy.enforce(http_helpers.request_context(req),
                             'stores_info_detail')
         result = []
         for store in self.stores:
@@ -36,7 +36,7 @@ class InfoController:
             entry['type'] = store.type_name
             entry['properties'] = store.properties()
             result.append(entry)
-        return v2_images.json_response({'stores': result})
+        return http_helpers.json_response({'stores': result})
 
     def store_entry(self, store):
         entry = {'id': store.name}

@@ -4,11 +4,11 @@ import webob
 
 from glance_api.cache import image_cache
 from glance_api import download as download_module
+from glance_api import http_helpers
 from glance_api import upload as upload_module
-from glance_api.v2 import faults
+from glance_api import faults
 from glance_registry.common import exception
 
-ENV_CONTEXT = 'glance.context'
 STORE_HEADER = 'X-Image-Meta-Store'
 
 
@@ -27,7 +27,7 @@ class ImageDataController:
                 content_type=req.content_type or '(none)')
         # Chunked transfer has no Content-Length; eventlet's wsgi.input
         # decodes the chunks and returns b'' at the end.
-        self.uploader.upload(req.environ[ENV_CONTEXT], image_id,
+        self.uploader.upload(http_helpers.request_context(req), image_id,
                              req.body_file_raw, req.content_length,
                              store=req.headers.get(STORE_HEADER))
         return webob.Response(status=204)
@@ -37,7 +37,7 @@ class ImageDataController:
         data."""
         try:
             data = self.downloader.download(
-                req.environ[ENV_CONTEXT], image_id,
+                http_helpers.request_context(req), image_id,
                 range_header=req.headers.get('Range'),
                 content_range_header=req.headers.get('Content-Range'),
                 destination_ip=req.remote_addr,

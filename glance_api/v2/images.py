@@ -6,30 +6,21 @@ answer as upstream's samples show it.
 """
 
 import datetime
-import json
 import urllib.parse
 
 from oslo_config import cfg
 import webob
 
+from glance_api import http_helpers
 from glance_api import images as image_service
 from glance_api import location_strategy
 from glance_api.v2 import patch
 from glance_api.v2 import schemas
 from glance_registry.common import exception
 from glance_registry.common import inputs
-
-list_opts_ = [
-    cfg.IntOpt('limit_param_default', default=25, min=1,
-               help='Number of images a list answers when the request '
-                    'gives no limit.'),
-    cfg.IntOpt('api_limit_max', default=1000, min=1,
-               help='Largest number of images a list answers, whatever '
-                    'limit the request gives.'),
-]
+from glance_registry.common import paging
 
 CONF = cfg.CONF
-CONF.register_opts(list_opts_)
 
 SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
              'id', 'created_at', 'updated_at', 'virtual_size', 'min_disk',
@@ -59,18 +50,6 @@ def _bad(reason):
 
 
 # -- list parameters (pure) ----------------------------------------------
-
-def parse_limit(value, conf=CONF):
-    if value is None:
-        return conf.limit_param_default
-    try:
-        limit = int(value)
-    except ValueError:
-        raise _bad('limit param must be an integer')
-    if limit < 0:
-        raise _bad('limit param must be positive')
-    return min(limit, conf.api_limit_max)
-
 
 def parse_sort(params):
     """(sort_key list, sort_dir list) from sort_key/sort_dir or sort."""
@@ -212,7 +191,7 @@ def parse_list_params(params, conf=CONF):
     sort_key, sort_dir = parse_sort(params)
     return {'filters': parse_filters(params),
             'marker': params.get('marker'),
-            'limit': parse_limit(params.get('limit'), conf),
+            'limit': paging.parse_limit(params.get('limit'), conf),
             'sort_key': sort_key, 'sort_dir': sort_dir,
             'member_status': member_status}
 
@@ -259,13 +238,6 @@ def check_change(schema, change):
 
 # -- responses -----------------------------------------------------------
 
-def isotime(value):
-    """Registry time '2026-11-23T13:53:53.000000' -> '2026-11-23T13:53:53Z'
-    as upstream shows times."""
-    if not value:
-        return value
-    return value.split('.')[0].replace('+00:00', '').rstrip('Z') + 'Z'
-
 
 VIEW_ATTRIBUTES = ('id', 'name', 'status', 'visibility', 'protected',
                    'os_hidden', 'checksum', 'os_hash_algo', 'os_hash_value',
@@ -279,8 +251,8 @@ def image_view(image, conf=CONF):
     view = dict(image.get('properties') or {})
     for name in VIEW_ATTRIBUTES:
         view[name] = image.get(name)
-    view['created_at'] = isotime(image.get('created_at'))
-    view['updated_at'] = isotime(image.get('updated_at'))
+    view['created_at'] = http_helpers.isotime(image.get('created_at'))
+    view['updated_at'] = http_helpers.isotime(image.get('updated_at'))
     view['tags'] = list(image.get('tags') or [])
     locations = location_strategy.order(
         [loc for loc in image.get('locations') or []
@@ -311,19 +283,6 @@ def stores_of(locations):
     return stores
 
 
-def json_response(body, status=200):
-    resp = webob.Response(status=status, content_type='application/json',
-                          charset=None)
-    resp.body = json.dumps(body).encode()
-    return resp
-
-
-def read_json(req):
-    """The JSON of the request body (null when empty), decoded by the one
-    decoder that refuses junk with a 400."""
-    return inputs.decode_json(req.body or b'null')
-
-
 class ImagesController:
     """POST/GET /v2/images, GET/PATCH/DELETE /v2/images/{image_id}."""
 
@@ -333,20 +292,21 @@ class ImagesController:
         self.schema = schemas.image_schema(conf)
 
     def create(self, req):
-        body = read_json(req)
+        body = http_helpers.read_json(req)
         check_create_body(body)
         schemas.validate(self.schema, body)
         attributes, properties, tags = split_create_body(body)
-        image = self.service.create(req.environ['glance.context'],
+        image = self.service.create(http_helpers.request_context(req),
                                     attributes, properties, tags)
-        resp = json_response(image_view(image, self.conf), status=201)
+        resp = http_helpers.json_response(image_view(image, self.conf),
+                                          status=201)
         resp.location = '%s/v2/images/%s' % (req.host_url, image['id'])
         return resp
 
     def index(self, req):
         kwargs = parse_list_params(req.params, self.conf)
         images, next_marker = self.service.list(
-            req.environ['glance.context'], **kwargs)
+            http_helpers.request_context(req), **kwargs)
         params = [(k, v) for k, v in req.params.items() if k != 'marker']
         body = {'images': [image_view(i, self.conf) for i in images],
                 'first': '/v2/images',
@@ -356,11 +316,11 @@ class ImagesController:
         if next_marker:
             body['next'] = '/v2/images?' + urllib.parse.urlencode(
                 params + [('marker', next_marker)])
-        return json_response(body)
+        return http_helpers.json_response(body)
 
     def show(self, req, image_id):
-        image = self.service.show(req.environ['glance.context'], image_id)
-        return json_response(image_view(image, self.conf))
+        image = self.service.show(http_helpers.request_context(req), image_id)
+        return http_helpers.json_response(image_view(image, self.conf))
 
     def update(self, req, image_id):
         content_type = req.content_type
@@ -369,30 +329,27 @@ class ImagesController:
                 content_type=content_type,
                 headers={'Accept-Patch': ', '.join(sorted(
                     patch.MEDIA_TYPES))})
-        changes = patch.parse_changes(content_type, read_json(req))
+        changes = patch.parse_changes(content_type,
+                                      http_helpers.read_json(req))
         for change in changes:
             check_change(self.schema, change)
-        image = self.service.update(req.environ['glance.context'], image_id,
-                                    changes)
-        return json_response(image_view(image, self.conf))
+        image = self.service.update(http_helpers.request_context(req),
+                                    image_id, changes)
+        return http_helpers.json_response(image_view(image, self.conf))
 
     def delete(self, req, image_id):
-        self.service.delete(req.environ['glance.context'], image_id)
+        self.service.delete(http_helpers.request_context(req), image_id)
         return webob.Response(status=204)
 
     def delete_from_store(self, req, store_id, image_id):
-        self.service.delete_from_store(req.environ['glance.context'],
+        self.service.delete_from_store(http_helpers.request_context(req),
                                        store_id, image_id)
         return webob.Response(status=204)
 
     def deactivate(self, req, image_id):
-        self.service.deactivate(req.environ['glance.context'], image_id)
+        self.service.deactivate(http_helpers.request_context(req), image_id)
         return webob.Response(status=204)
 
     def reactivate(self, req, image_id):
-        self.service.reactivate(req.environ['glance.context'], image_id)
+        self.service.reactivate(http_helpers.request_context(req), image_id)
         return webob.Response(status=204)
-
-
-def list_opts():
-    return list_opts_

@@ -2,12 +2,10 @@
 
 import webob
 
+from glance_api import http_helpers
 from glance_api import images as image_service
 from glance_api import locations
-from glance_api.v2 import images as v2_images
 from glance_registry.common import exception
-
-ENV_CONTEXT = 'glance.context'
 
 
 class LocationsController:
@@ -19,7 +17,7 @@ class LocationsController:
     def create(self, req, image_id):
         """202: the image is active; its hashes may follow (do_secure_hash).
         """
-        body = v2_images.read_json(req)
+        body = http_helpers.read_json(req)
         if not isinstance(body, dict) or 'url' not in body:
             raise exception.InvalidRequest(
                 reason='the body must be an object with a url')
@@ -27,10 +25,10 @@ class LocationsController:
         if unknown:
             raise exception.InvalidRequest(
                 reason='unknown keys in the body: %s' % ', '.join(unknown))
-        self.service.add(req.environ[ENV_CONTEXT], image_id, body['url'],
-                         body.get('validation_data'))
+        self.service.add(http_helpers.request_context(req), image_id,
+                         body['url'], body.get('validation_data'))
         return webob.Response(status=202)
 
     def index(self, req, image_id):
-        return v2_images.json_response(
-            self.service.fetch(req.environ[ENV_CONTEXT], image_id))
+        return http_helpers.json_response(
+            self.service.fetch(http_helpers.request_context(req), image_id))

@@ -13,26 +13,15 @@ import os
 import jsonschema
 from oslo_config import cfg
 from oslo_log import log as logging
-import webob
 
+from glance_api import http_helpers
 from glance_registry.common import exception
 
 LOG = logging.getLogger(__name__)
 
-image_format_opts = [
-    cfg.ListOpt('disk_formats',
-                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
-                         'qcow2', 'vdi', 'iso', 'ploop', 'gpt'],
-                help='Disk formats images may have. "gpt" is a whole-disk '
-                     'image with an MBR or GPT partition table.'),
-    cfg.ListOpt('container_formats',
-                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker',
-                         'compressed'],
-                help='Container formats images may have.'),
-]
-
 CONF = cfg.CONF
-CONF.register_opts(image_format_opts, group='image_format')
+# The schema's format enums are the service's [image_format] options.
+CONF.import_opt('disk_formats', 'glance_api.images', group='image_format')
 
 UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
                 '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$')
@@ -239,25 +228,14 @@ class SchemasController:
         self.conf = conf
         self.image_schema = image_schema(conf)
 
-    @staticmethod
-    def _json(body):
-        resp = webob.Response(content_type='application/json',
-                              charset=None)
-        resp.body = json.dumps(body).encode()
-        return resp
-
     def image(self, req):
-        return self._json(self.image_schema)
+        return http_helpers.json_response(self.image_schema)
 
     def images(self, req):
-        return self._json(images_schema(self.image_schema))
+        return http_helpers.json_response(images_schema(self.image_schema))
 
     def member(self, req):
-        return self._json(MEMBER_SCHEMA)
+        return http_helpers.json_response(MEMBER_SCHEMA)
 
     def members(self, req):
-        return self._json(members_schema())
-
-
-def list_opts():
-    return image_format_opts
+        return http_helpers.json_response(members_schema())

@@ -4,9 +4,8 @@ import urllib.parse
 
 import webob
 
+from glance_api import http_helpers
 from glance_api import images as image_service
-
-ENV_CONTEXT = 'glance.context'
 
 
 class TagsController:
@@ -15,11 +14,11 @@ class TagsController:
         self.service = image_service.ImageService(registry, stores, conf)
 
     def update(self, req, image_id, tag):
-        self.service.add_tag(req.environ[ENV_CONTEXT], image_id,
+        self.service.add_tag(http_helpers.request_context(req), image_id,
                              urllib.parse.unquote(tag))
         return webob.Response(status=204)
 
     def delete(self, req, image_id, tag):
-        self.service.delete_tag(req.environ[ENV_CONTEXT], image_id,
+        self.service.delete_tag(http_helpers.request_context(req), image_id,
                                 urllib.parse.unquote(tag))
         return webob.Response(status=204)

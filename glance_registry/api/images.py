@@ -14,21 +14,12 @@ from oslo_utils import uuidutils
 
 from glance_registry import api
 from glance_registry.common import exception
+from glance_registry.common import paging  # noqa: F401 (limit options)
 from glance_registry import dispatch
 
 LOG = logging.getLogger(__name__)
 
-paging_opts = [
-    cfg.IntOpt('limit_param_default', default=25, min=1,
-               help='Default number of images returned by a list request '
-                    'that gives no limit.'),
-    cfg.IntOpt('api_limit_max', default=1000, min=1,
-               help='Maximum number of images a list request returns, '
-                    'whatever limit it asks for.'),
-]
-
 CONF = cfg.CONF
-CONF.register_opts(paging_opts)
 
 # The fields of GET /images, as Kilo's registry listed them.
 INDEX_FIELDS = ('id', 'name', 'size', 'disk_format', 'container_format',
@@ -62,10 +53,6 @@ WRITABLE_FIELDS = {
 
 NOT_NULL_FIELDS = ('protected', 'is_public', 'properties', 'location_data',
                    'min_ram', 'min_disk', 'status')
-
-
-def list_opts():
-    return paging_opts
 
 
 def make_image_dict(image):

@@ -53,8 +53,24 @@ def pipeline_name(service):
     return '%s-%s' % (service, flavor) if flavor else service
 
 
+def set_cors_defaults():
+    """Glance's defaults for the cors filter's [cors] options: the headers
+    a browser client (Horizon's direct upload) sends and reads."""
+    from oslo_middleware import cors
+    cors.set_defaults(
+        allow_headers=['Content-MD5', 'X-Image-Meta-Checksum',
+                       'X-Storage-Token', 'Accept-Encoding', 'X-Auth-Token',
+                       'X-Identity-Status', 'X-Roles', 'X-Service-Catalog',
+                       'X-User-Id', 'X-Tenant-Id', 'X-OpenStack-Request-ID'],
+        expose_headers=['X-Image-Meta-Checksum', 'X-Auth-Token',
+                        'X-Subject-Token', 'X-Service-Token',
+                        'X-OpenStack-Request-ID'],
+        allow_methods=['GET', 'PUT', 'POST', 'DELETE', 'PATCH'])
+
+
 def load_paste_app(prog, service):
     """Load the WSGI app of pipeline ``<service>[-<flavor>]`` for ``prog``."""
+    set_cors_defaults()
     path = _paste_config_path(prog)
     name = pipeline_name(service)
     try:

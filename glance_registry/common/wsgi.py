@@ -45,14 +45,56 @@ eventlet_opts = [
                help='Green threads serving requests, per process.'),
 ]
 
+ssl_opts = [
+    cfg.StrOpt('cert_file',
+               help='Certificate (PEM, with its chain) the server presents: '
+                    'set it and key_file to serve HTTPS instead of HTTP.'),
+    cfg.StrOpt('key_file',
+               help='Private key (PEM) of cert_file.'),
+    cfg.StrOpt('ca_file',
+               help='CA bundle (PEM) that signs client certificates: when '
+                    'set, every client must present a certificate it '
+                    'signed.'),
+]
+
 CONF = cfg.CONF
 CONF.register_opts(bind_opts)
 CONF.register_opts(socket_opts)
 CONF.register_opts(eventlet_opts)
+CONF.register_opts(ssl_opts)
 
 
 def list_opts():
-    return bind_opts + socket_opts + eventlet_opts
+    return bind_opts + socket_opts + eventlet_opts + ssl_opts
+
+
+def wrap_tls(sock):
+    """``sock`` wrapped for HTTPS when cert_file is set, else ``sock``.
+
+    Raises RuntimeError for an incomplete or unreadable TLS setup, so the
+    daemon exits with the reason instead of serving plain HTTP.
+    """
+    if not (CONF.cert_file or CONF.key_file or CONF.ca_file):
+        return sock
+    if not (CONF.cert_file and CONF.key_file):
+        raise RuntimeError('HTTPS needs both cert_file and key_file '
+                           '(cert_file=%s, key_file=%s)'
+                           % (CONF.cert_file, CONF.key_file))
+    from eventlet.green import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(CONF.cert_file, CONF.key_file)
+        if CONF.ca_file:
+            context.load_verify_locations(cafile=CONF.ca_file)
+            context.verify_mode = ssl.CERT_REQUIRED
+    except (OSError, ssl.SSLError) as e:
+        raise RuntimeError('Cannot use cert_file %s, key_file %s, ca_file '
+                           '%s: %s' % (CONF.cert_file, CONF.key_file,
+                                       CONF.ca_file, e))
+    # The handshake happens in the green thread serving the connection,
+    # not in the accept loop.
+    return context.wrap_socket(sock, server_side=True,
+                               do_handshake_on_connect=False)
 
 
 def _bind_socket(host, port, backlog):
@@ -90,8 +132,10 @@ class Server:
         self.running = True
 
     def start(self):
-        self.sock = _bind_socket(self.host, self.port, CONF.backlog)
-        LOG.info('%s listening on %s:%s', self.name, self.host, self.port)
+        self.sock = wrap_tls(_bind_socket(self.host, self.port,
+                                          CONF.backlog))
+        LOG.info('%s listening on %s://%s:%s', self.name,
+                 'https' if CONF.cert_file else 'http', self.host, self.port)
         workers = CONF.workers
         if workers is None:
             workers = os.cpu_count() or 1

@@ -102,7 +102,8 @@ class Daemon(fixtures.Fixture):
 
     @property
     def url(self):
-        return 'http://127.0.0.1:%d' % self.port
+        tls = self.overrides.get('DEFAULT', {}).get('cert_file')
+        return '%s://127.0.0.1:%d' % ('https' if tls else 'http', self.port)
 
     def start(self, timeout=START_TIMEOUT):
         cmd = [os.path.join(BIN, self.prog), '--config-file', self.conf_path]
@@ -182,7 +183,7 @@ class Api(Daemon):
     prog = 'glance-api'
     default_conf = 'glance-api.conf'
     paste_ini = 'glance-api-paste.ini'
-    etc_files = ('schema-image.json',)
+    etc_files = ('schema-image.json', 'api_audit_map.conf')
 
     def __init__(self, registry, **kwargs):
         super().__init__(**kwargs)
@@ -198,12 +199,14 @@ class Api(Daemon):
         return values
 
 
-def http(method, url, body=None, headers=None, timeout=30):
-    """Plain HTTP call; returns (status, headers, body bytes)."""
+def http(method, url, body=None, headers=None, timeout=30, context=None):
+    """Plain HTTP(S) call; returns (status, headers, body bytes).
+    ``context`` is the ssl.SSLContext of an https:// URL."""
     req = urllib.request.Request(url, data=body, method=method,
                                  headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout,
+                                    context=context) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()

@@ -1,9 +1,10 @@
 """Image API v2 metadata definitions (metadefs): namespaces with their
 objects, properties, tags and resource type associations.
 
-The v2 router resolves ``metadefs.<Controller>.<method>`` against this
-package; the controllers are imported on first use, so importing the route
-rows (:mod:`glance_api.v2.metadefs.routes`) loads no controller.
+The router resolves the v2 table's ``metadefs.<Controller>.<method>``
+against this package; the controllers are imported on first use, so
+importing the route rows (:mod:`glance_api.v2.metadefs.routes`) loads no
+controller.
 """
 
 import importlib

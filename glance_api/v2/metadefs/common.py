@@ -3,27 +3,19 @@ registry rows in upstream's shapes, and the named policy step."""
 
 import re
 
-from glance_api.v2 import images as v2_images
+from glance_api import http_helpers
 from glance_api.v2.metadefs import policy
 from glance_api.v2.metadefs import schemas
 from glance_registry.common import exception
 
-ENV_CONTEXT = 'glance.context'
-
-isotime = v2_images.isotime
-json_response = v2_images.json_response
 
 NAMESPACES_PATH = '/v2/metadefs/namespaces'
-
-
-def context_of(req):
-    return req.environ[ENV_CONTEXT]
 
 
 def read_body(req, schema):
     """The JSON object of the request, validated against ``schema`` after
     dropping the read-only attributes a client may echo back."""
-    body = v2_images.read_json(req)
+    body = http_helpers.read_json(req)
     if not isinstance(body, dict):
         raise exception.SchemaValidationError(
             reason="Provided object does not match schema '%s': the body "
@@ -58,7 +50,8 @@ def check_property_definition(name, definition):
 
 
 def enforce(conf, req, action, namespace=None):
-    policy.enforce(conf, context_of(req), action, namespace)
+    policy.enforce(conf, http_helpers.request_context(req), action,
+                   namespace)
 
 
 def namespace_path(namespace_name):
@@ -68,7 +61,7 @@ def namespace_path(namespace_name):
 def _times(row, view):
     for key in ('created_at', 'updated_at'):
         if row.get(key):
-            view[key] = isotime(row[key])
+            view[key] = http_helpers.isotime(row[key])
     return view
 
 

@@ -6,10 +6,11 @@ import urllib.parse
 from oslo_log import log as logging
 import webob
 
-from glance_api.v2 import images as v2_images
+from glance_api import http_helpers
 from glance_api.v2.metadefs import common
 from glance_api.v2.metadefs import schemas
 from glance_registry.common import exception
+from glance_registry.common import paging
 
 LOG = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def get_namespace(registry, conf, req, namespace_name, action):
     """The namespace, visible to the caller (else 404) and allowed by the
     policy rule ``action`` (else 403)."""
     namespace = registry.metadef_namespace_get(
-        common.context_of(req), namespace_name=namespace_name)
+        http_helpers.request_context(req), namespace_name=namespace_name)
     common.enforce(conf, req, action, namespace)
     return namespace
 
@@ -123,7 +124,7 @@ class NamespacesController:
             raise exception.InvalidRequest(
                 reason='unknown query parameter(s): %s'
                        % ', '.join(sorted(unknown)))
-        limit = v2_images.parse_limit(params.get('limit'), self.conf)
+        limit = paging.parse_limit(params.get('limit'), self.conf)
         filters = {}
         if params.get('visibility'):
             if params['visibility'] not in ('public', 'private'):
@@ -136,7 +137,8 @@ class NamespacesController:
                 r.strip() for r in params['resource_types'].split(',')
                 if r.strip()]
         namespaces = self.registry.metadef_namespace_get_all(
-            common.context_of(req), marker=params.get('marker'), limit=limit,
+            http_helpers.request_context(req),
+            marker=params.get('marker'), limit=limit,
             sort_key=params.get('sort_key', 'created_at'),
             sort_dir=params.get('sort_dir', 'desc'), filters=filters,
             with_associations=True)
@@ -152,14 +154,14 @@ class NamespacesController:
                                       urllib.parse.urlencode(query + [
                                           ('marker',
                                            namespaces[-1]['namespace'])]))
-        return common.json_response(body)
+        return http_helpers.json_response(body)
 
     def create(self, req):
         common.enforce(self.conf, req, 'add_metadef_namespace')
         body = common.read_body(req, self.schema)
         values, associations, properties, objects, tags = _content_of(body)
         check_definitions(properties, objects)
-        context = common.context_of(req)
+        context = http_helpers.request_context(req)
         namespace = self.registry.metadef_namespace_create(context,
                                                            values=values)
         try:
@@ -174,7 +176,7 @@ class NamespacesController:
         view = common.namespace_view(namespace, created['associations'])
         content_view(view, created['properties'], created['objects'],
                      created['tags'])
-        return common.json_response(view, status=201)
+        return http_helpers.json_response(view, status=201)
 
     def _discard(self, context, namespace):
         name = namespace['namespace']
@@ -191,7 +193,7 @@ class NamespacesController:
 
     def show(self, req, namespace):
         namespace = self._get(req, namespace, 'get_metadef_namespace')
-        context = common.context_of(req)
+        context = http_helpers.request_context(req)
         name = namespace['namespace']
         associations = (
             self.registry.metadef_resource_type_association_get_by_namespace(
@@ -213,31 +215,35 @@ class NamespacesController:
                                               sort_key='name',
                                               sort_dir='asc'),
             prefix)
-        return common.json_response(view)
+        return http_helpers.json_response(view)
 
     def update(self, req, namespace):
         current = self._get(req, namespace, 'modify_metadef_namespace')
         body = common.read_body(req, self.schema)
         values = _content_of(body)[0]
         updated = self.registry.metadef_namespace_update(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             values=values)
         associations = (
             self.registry.metadef_resource_type_association_get_by_namespace(
-                common.context_of(req), namespace_name=updated['namespace']))
-        return common.json_response(common.namespace_view(updated,
-                                                          associations))
+                http_helpers.request_context(req),
+                namespace_name=updated['namespace']))
+        return http_helpers.json_response(
+            common.namespace_view(updated, associations))
 
     def delete(self, req, namespace):
         current = self._get(req, namespace, 'delete_metadef_namespace')
         self.registry.metadef_namespace_delete(
-            common.context_of(req), namespace_name=current['namespace'])
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'])
         return webob.Response(status=204)
 
     def _delete_content(self, req, namespace, operation, action):
         current = self._get(req, namespace, action)
         getattr(self.registry, operation)(
-            common.context_of(req), namespace_name=current['namespace'])
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'])
         return webob.Response(status=204)
 
     def delete_objects(self, req, namespace):

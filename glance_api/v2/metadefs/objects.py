@@ -2,6 +2,7 @@
 
 import webob
 
+from glance_api import http_helpers
 from glance_api.v2.metadefs import common
 from glance_api.v2.metadefs import namespaces
 from glance_api.v2.metadefs import schemas
@@ -26,8 +27,9 @@ class ObjectsController:
     def index(self, req, namespace):
         current = self._namespace(req, namespace, 'get_metadef_objects')
         rows = self.registry.metadef_object_get_all(
-            common.context_of(req), namespace_name=current['namespace'])
-        return common.json_response({
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'])
+        return http_helpers.json_response({
             'objects': [common.object_view(r) for r in rows],
             'schema': '/v2/schemas/metadefs/objects'})
 
@@ -36,30 +38,34 @@ class ObjectsController:
         body = common.read_body(req, self.schema)
         _check(body)
         row = self.registry.metadef_object_create(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             values=namespaces.object_values(body))
-        return common.json_response(common.object_view(row), status=201)
+        return http_helpers.json_response(common.object_view(row), status=201)
 
     def show(self, req, namespace, object_name):
         current = self._namespace(req, namespace, 'get_metadef_object')
         row = self.registry.metadef_object_get(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             object_name=object_name)
-        return common.json_response(common.object_view(row))
+        return http_helpers.json_response(common.object_view(row))
 
     def update(self, req, namespace, object_name):
         current = self._namespace(req, namespace, 'modify_metadef_object')
         body = common.read_body(req, self.schema)
         _check(body)
         row = self.registry.metadef_object_update(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             object_name=object_name,
             values=namespaces.object_values(body))
-        return common.json_response(common.object_view(row))
+        return http_helpers.json_response(common.object_view(row))
 
     def delete(self, req, namespace, object_name):
         current = self._namespace(req, namespace, 'delete_metadef_object')
         self.registry.metadef_object_delete(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             object_name=object_name)
         return webob.Response(status=204)

@@ -3,6 +3,7 @@
 
 import webob
 
+from glance_api import http_helpers
 from glance_api.v2.metadefs import common
 from glance_api.v2.metadefs import namespaces
 from glance_api.v2.metadefs import schemas
@@ -23,7 +24,8 @@ def _prefix_of(registry, req, namespace_name):
         return None
     for association in (
             registry.metadef_resource_type_association_get_by_namespace(
-                common.context_of(req), namespace_name=namespace_name)):
+                http_helpers.request_context(req),
+                namespace_name=namespace_name)):
         if association['name'] == resource_type:
             return association.get('prefix')
     return None
@@ -43,8 +45,9 @@ class PropertiesController:
     def index(self, req, namespace):
         current = self._namespace(req, namespace, 'get_metadef_properties')
         rows = self.registry.metadef_property_get_all(
-            common.context_of(req), namespace_name=current['namespace'])
-        return common.json_response({
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'])
+        return http_helpers.json_response({
             'properties': {r['name']: r.get('json_schema') or {}
                            for r in rows},
             'schema': '/v2/schemas/metadefs/properties'})
@@ -53,9 +56,11 @@ class PropertiesController:
         current = self._namespace(req, namespace, 'add_metadef_property')
         body = common.read_body(req, self.schema)
         row = self.registry.metadef_property_create(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             values=_values(body))
-        return common.json_response(common.property_view(row), status=201)
+        return http_helpers.json_response(common.property_view(row),
+                                          status=201)
 
     def show(self, req, namespace, property_name):
         current = self._namespace(req, namespace, 'get_metadef_property')
@@ -65,22 +70,25 @@ class PropertiesController:
         if prefix and name.startswith(prefix):
             name = name[len(prefix):]
         row = self.registry.metadef_property_get(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             property_name=name)
-        return common.json_response(common.property_view(row, prefix))
+        return http_helpers.json_response(common.property_view(row, prefix))
 
     def update(self, req, namespace, property_name):
         current = self._namespace(req, namespace, 'modify_metadef_property')
         body = common.read_body(req, self.schema)
         row = self.registry.metadef_property_update(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             property_name=property_name,
             values=_values(body))
-        return common.json_response(common.property_view(row))
+        return http_helpers.json_response(common.property_view(row))
 
     def delete(self, req, namespace, property_name):
         current = self._namespace(req, namespace, 'remove_metadef_property')
         self.registry.metadef_property_delete(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             property_name=property_name)
         return webob.Response(status=204)

@@ -6,10 +6,8 @@ pattern, items...) plus Glance's ``readonly`` and ``operators``.
 """
 
 import copy
-import json
 
-import webob
-
+from glance_api import http_helpers
 from glance_api.v2 import schemas as image_schemas
 
 PROPERTY_TYPES = ['array', 'boolean', 'integer', 'number', 'object',
@@ -239,38 +237,32 @@ class SchemasController:
     def __init__(self, registry=None, stores=None, conf=None):
         pass
 
-    @staticmethod
-    def _json(body):
-        resp = webob.Response(content_type='application/json', charset=None)
-        resp.body = json.dumps(body).encode()
-        return resp
-
     def namespace(self, req):
-        return self._json(namespace_schema())
+        return http_helpers.json_response(namespace_schema())
 
     def namespaces(self, req):
-        return self._json(namespaces_schema())
+        return http_helpers.json_response(namespaces_schema())
 
     def object(self, req):
-        return self._json(object_schema())
+        return http_helpers.json_response(object_schema())
 
     def objects(self, req):
-        return self._json(objects_schema())
+        return http_helpers.json_response(objects_schema())
 
     def property(self, req):
-        return self._json(property_schema())
+        return http_helpers.json_response(property_schema())
 
     def properties(self, req):
-        return self._json(properties_schema())
+        return http_helpers.json_response(properties_schema())
 
     def tag(self, req):
-        return self._json(tag_schema())
+        return http_helpers.json_response(tag_schema())
 
     def tags(self, req):
-        return self._json(tags_schema())
+        return http_helpers.json_response(tags_schema())
 
     def resource_type(self, req):
-        return self._json(resource_type_association_schema())
+        return http_helpers.json_response(resource_type_association_schema())
 
     def resource_types(self, req):
-        return self._json(resource_type_associations_schema())
+        return http_helpers.json_response(resource_type_associations_schema())

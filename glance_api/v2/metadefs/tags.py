@@ -2,11 +2,12 @@
 
 import webob
 
-from glance_api.v2 import images as v2_images
+from glance_api import http_helpers
 from glance_api.v2.metadefs import common
 from glance_api.v2.metadefs import namespaces
 from glance_api.v2.metadefs import schemas
 from glance_registry.common import exception
+from glance_registry.common import paging
 
 APPEND_HEADER = 'X-Openstack-Append'
 
@@ -45,13 +46,14 @@ class TagsController:
         params = req.params
         limit = None
         if params.get('limit') is not None:
-            limit = v2_images.parse_limit(params['limit'], self.conf)
+            limit = paging.parse_limit(params['limit'], self.conf)
         rows = self.registry.metadef_tag_get_all(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             marker=params.get('marker'), limit=limit,
             sort_key=params.get('sort_key', 'created_at'),
             sort_dir=params.get('sort_dir', 'desc'))
-        return common.json_response({
+        return http_helpers.json_response({
             'tags': [common.tag_view(r) for r in rows],
             'schema': '/v2/schemas/metadefs/tags'})
 
@@ -59,37 +61,42 @@ class TagsController:
         current = self._namespace(req, namespace, 'add_metadef_tags')
         body = common.read_body(req, _tags_body_schema())
         rows = self.registry.metadef_tag_create_tags(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             tags=[{'name': t['name']} for t in body['tags']],
             can_append=_append(req))
-        return common.json_response(
+        return http_helpers.json_response(
             {'tags': [{'name': r['name']} for r in rows]}, status=201)
 
     def create(self, req, namespace, tag_name):
         current = self._namespace(req, namespace, 'add_metadef_tag')
         row = self.registry.metadef_tag_create(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             values={'name': tag_name})
-        return common.json_response(common.tag_view(row), status=201)
+        return http_helpers.json_response(common.tag_view(row), status=201)
 
     def show(self, req, namespace, tag_name):
         current = self._namespace(req, namespace, 'get_metadef_tag')
         row = self.registry.metadef_tag_get(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             name=tag_name)
-        return common.json_response(common.tag_view(row))
+        return http_helpers.json_response(common.tag_view(row))
 
     def update(self, req, namespace, tag_name):
         current = self._namespace(req, namespace, 'modify_metadef_tag')
         body = common.read_body(req, self.schema)
         row = self.registry.metadef_tag_update(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             name=tag_name, values={'name': body['name']})
-        return common.json_response(common.tag_view(row))
+        return http_helpers.json_response(common.tag_view(row))
 
     def delete(self, req, namespace, tag_name):
         current = self._namespace(req, namespace, 'delete_metadef_tag')
         self.registry.metadef_tag_delete(
-            common.context_of(req), namespace_name=current['namespace'],
+            http_helpers.request_context(req),
+            namespace_name=current['namespace'],
             name=tag_name)
         return webob.Response(status=204)

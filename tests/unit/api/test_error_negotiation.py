@@ -5,7 +5,7 @@ import json
 import testtools
 import webob
 
-from glance_api.v2 import faults
+from glance_api import faults
 from glance_registry.common import exception
 
 

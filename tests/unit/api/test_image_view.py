@@ -2,6 +2,7 @@
 
 import testtools
 
+from glance_api import http_helpers
 from glance_api.v2 import images
 from glance_api.v2 import schemas
 from glance_registry.common import exception
@@ -67,10 +68,10 @@ class ImageViewTestCase(testtools.TestCase):
 
     def test_isotime(self):
         self.assertEqual('2026-11-23T13:53:53Z',
-                         images.isotime('2026-11-23T13:53:53.000000'))
+                         http_helpers.isotime('2026-11-23T13:53:53.000000'))
         self.assertEqual('2026-11-23T13:53:53Z',
-                         images.isotime('2026-11-23T13:53:53'))
-        self.assertIsNone(images.isotime(None))
+                         http_helpers.isotime('2026-11-23T13:53:53'))
+        self.assertIsNone(http_helpers.isotime(None))
 
 
 class CreateBodyTestCase(testtools.TestCase):

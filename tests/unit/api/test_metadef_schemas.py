@@ -7,7 +7,8 @@ import testtools
 from glance_api.v2.metadefs import common
 from glance_api.v2.metadefs import routes
 from glance_api.v2.metadefs import schemas
-from glance_api.v2 import router
+from glance_api import router
+from glance_api.v2 import routes as v2_routes
 from glance_registry.common import exception
 from glance_registry import metadefs_catalog
 
@@ -105,7 +106,7 @@ class RouteTests(testtools.TestCase):
                 self.assertTrue(callable(getattr(cls, method_name)), action)
 
     def test_v2_table_holds_the_metadef_rows_and_matches_them(self):
-        v2 = router.Router(None, None, None)
+        v2 = router.Router(v2_routes, None, None, None)
         methods, path_vars = v2.match(
             '/v2/metadefs/namespaces/OS::Compute::Libvirt/properties/hw_x')
         self.assertEqual('metadefs.PropertiesController.show',

@@ -5,7 +5,7 @@ import json
 import testtools
 
 from glance_api import versions
-from glance_api.v2 import faults
+from glance_api import faults
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
 

@@ -1,4 +1,5 @@
-"""The one place Image API v2 turns exceptions into HTTP error responses.
+"""The one place the Image API (v1 and v2) turns exceptions into HTTP error
+responses.
 
 A client that asks for JSON (``Accept: application/json``, as openstacksdk
 does) gets upstream's form, the one webob gives a JSON client:
@@ -18,6 +19,7 @@ from oslo_log import log as logging
 import webob
 import webob.exc
 
+from glance_registry.common import context as glance_context
 from glance_registry.common import exception
 from glance_store import exceptions as store_exceptions
 
@@ -89,6 +91,6 @@ def translate(error, req=None):
 def _request_id(req):
     if req is None:
         return '-'
-    context = req.environ.get('glance.context')
+    context = req.environ.get(glance_context.ENV_CONTEXT)
     return getattr(context, 'request_id', None) or req.environ.get(
         'openstack.request_id', '-')
