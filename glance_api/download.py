@@ -1,8 +1,11 @@
 """Image data download as named steps, and HTTP byte ranges.
 
 A download reads: get the image -> enforce policy -> refuse deactivated data
-to non-admins -> pick the byte range -> open the first active location that
-answers. No webob here: the controller turns the result into a response.
+to non-admins -> pick the byte range -> with the image cache on, this
+node's cached copy if the registry still records it -> else open the first
+active location that answers (a whole download of an active image also
+filling the cache). No webob here: the controller turns the result into a
+response.
 """
 
 import collections
@@ -11,6 +14,7 @@ import re
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_api.cache import image_cache
 from glance_api import location_strategy
 from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
@@ -91,13 +95,17 @@ class Downloader:
             conf = CONF
         self.registry = registry
         self.stores = stores
+        self.conf = conf
         self.policy = policy or policy_module.get_enforcer(conf)
         if notifier is None:
             notifier = notifier_module.get_notifier(conf)
         self.notifier = notifier
 
     def download(self, context, image_id, range_header=None,
-                 content_range_header=None, destination_ip=None):
+                 content_range_header=None, destination_ip=None,
+                 use_cache=False):
+        """The data of an image; ``use_cache`` when the paste pipeline has
+        the image cache (see :mod:`glance_api.cache`)."""
         image = self.registry.image_get(context, image_id=image_id)
         self.enforce_policy(context, image)
         check_data_readable(context, image)
@@ -113,7 +121,18 @@ class Downloader:
             span = parse_content_range(content_range_header, size)
         if span is not None:
             (start, stop), partial = span, True
-        iterator, length = self.open_data(image, locations, start, stop)
+        iterator = None
+        cache = None
+        if use_cache:
+            cache = self.image_cache()
+        if cache is not None:
+            hit = cache.open_hit(context, image, start, stop)
+            if hit is not None:
+                iterator, length = hit
+        if iterator is None:
+            iterator, length = self.open_data(image, locations, start, stop)
+            if cache is not None and not partial:
+                iterator = cache.tee(context, image, iterator)
         if size is None:
             size = length
         if self.notifier is not None and self.notifier.enabled('image.send'):
@@ -121,6 +140,15 @@ class Downloader:
                                         destination_ip)
         return ImageData(image, iterator, start, start + length, size,
                          partial)
+
+    def image_cache(self):
+        """This node's cache, or None (logged) when its folder cannot be
+        laid out: downloads then go to the store."""
+        try:
+            return image_cache.get_cache(self.conf, self.registry)
+        except OSError as e:
+            LOG.error('Image cache unusable, reading the stores: %s', e)
+            return None
 
     def notify_sent(self, context, image, iterator, length, destination_ip):
         """``iterator``, counting; image.send once all ``length`` bytes

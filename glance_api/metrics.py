@@ -229,17 +229,9 @@ class MetricsMiddleware:
             status.append(int(status_line.split(' ', 1)[0]))
             return start_response(status_line, headers, exc_info)
 
-        sent = 0
-        complete = False
         body = self.app(environ, _start_response)
-        try:
-            for chunk in body:
-                sent += len(chunk)
-                yield chunk
-            complete = True
-        finally:
-            if hasattr(body, 'close'):
-                body.close()
+
+        def _finished(sent, complete):
             code = status[0] if status else 500
             metrics = get()
             metrics.requests.labels(method, route, str(code)).observe(
@@ -255,6 +247,37 @@ class MetricsMiddleware:
                 metrics.downloads.labels(
                     'success' if success else 'failure').inc()
                 metrics.download_bytes.inc(sent)
+
+        # The app is called now, not on first iteration: a filter in
+        # front (webob's wsgify) that sees no start_response yet reads the
+        # whole body into memory.
+        return _CountingBody(body, _finished)
+
+
+class _CountingBody:
+    """``body``, counting the bytes sent; ``finished(sent, complete)``
+    once, when the server closes it."""
+
+    def __init__(self, body, finished):
+        self.body = body
+        self.finished = finished
+        self.sent = 0
+        self.complete = False
+
+    def __iter__(self):
+        for chunk in self.body:
+            self.sent += len(chunk)
+            yield chunk
+        self.complete = True
+
+    def close(self):
+        try:
+            if hasattr(self.body, 'close'):
+                self.body.close()
+        finally:
+            finished, self.finished = self.finished, None
+            if finished is not None:
+                finished(self.sent, self.complete)
 
 
 # -- GET /metrics -------------------------------------------------------------

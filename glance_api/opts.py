@@ -10,6 +10,7 @@ etc/oslo-config-generator/glance-api.conf.
 import copy
 import itertools
 
+from glance_api.cache import image_cache
 from glance_api import images
 from glance_api import import_plugins
 from glance_api import importing
@@ -58,6 +59,7 @@ def list_api_opts():
          ('DEFAULT', client.list_opts()),
          ('DEFAULT', notifier.list_opts()),
          ('DEFAULT', limits.limit_opts_glance),
+         ('DEFAULT', image_cache.list_opts()),
          ('image_format', images.list_format_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],

@@ -17,6 +17,7 @@ from oslo_log import log as logging
 import webob
 
 import glance_store
+from glance_api.cache import image_cache
 from glance_api import faults
 from glance_api import importing
 from glance_api import metrics
@@ -57,6 +58,7 @@ class API:
             registry.observer = metrics.record_registry_call
         self.registry = registry
         self.stores = stores
+        self.cache_jobs_started = False
         self.routers = {}
         if conf.enable_v2_api:
             self.routers['v2'] = router.Router(v2_routes, registry, stores,
@@ -79,6 +81,8 @@ class API:
             inputs.check_url(req)
         except exception.Invalid as e:
             return faults.translate(e, req)
+        if image_cache.ENV_CACHE in req.environ:
+            self.start_cache_jobs()
         first, _, rest = req.path_info.lstrip('/').partition('/')
         if not first:
             return versions.versions_response(req, 300, self.conf)
@@ -90,6 +94,21 @@ class API:
         # /v2.1/images is served as /v2/images.
         req.path_info = '/%s/%s' % (major, rest) if rest else '/' + major
         return self.routers[major](req)
+
+    def start_cache_jobs(self):
+        """The image cache's periodic prefetch, clean and prune in this
+        process, from its first request through a caching pipeline."""
+        if self.cache_jobs_started:
+            return
+        self.cache_jobs_started = True
+        from glance_api.cache import maintenance
+        from glance_api import download
+        downloader = download.Downloader(self.registry, self.stores,
+                                         self.conf)
+        cache = downloader.image_cache()
+        if cache is None:
+            return
+        cache.start_periodic(lambda: maintenance.run_all(cache, downloader))
 
 
 def app_factory(global_conf, **local_conf):

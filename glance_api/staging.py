@@ -35,7 +35,9 @@ self_url_opt = cfg.StrOpt(
          'http://10.0.0.5:9292). Set it on every worker when there are '
          'several and their staging directories differ: an import or '
          'delete of an image staged here is then sent here by whichever '
-         'worker receives it.')
+         'worker receives it. It also names this node in the image '
+         'cache\'s records (each node has its own image_cache_dir); '
+         'unset, the cache uses http://<host name>:<bind_port>.')
 
 
 def list_opts():

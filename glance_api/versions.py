@@ -31,14 +31,13 @@ def _option(conf, name):
 
 
 # Features a minor version of v2 depends on, each a test of the
-# configuration: a version is listed only while its feature is served, as
-# upstream lists the cache versions only with image_cache_dir.
+# configuration: a version is listed only while its feature is served. The
+# cache's versions (2.14, 2.16) are listed to requests of a pipeline with
+# the image cache (the caching flavors).
 FEATURES = {
     # Interoperable import (POST /v2/images/{image_id}/import, staging,
     # the image tasks API): served once an import method is enabled.
     'import': lambda conf: bool(_option(conf, 'enabled_import_methods')),
-    # The cache API (/v2/cache): served with an image_cache_dir.
-    'cache': lambda conf: bool(_option(conf, 'image_cache_dir')),
 }
 
 # Minor versions of v2, newest first, with the feature each needs (None:
@@ -55,27 +54,32 @@ V2_MINOR_VERSIONS = [
     ('2.1', None), ('2.0', None),
 ]
 V1_VERSIONS = ['1.1', '1.0']
+# The request environ key glance_api.cache.middleware sets.
+ENV_CACHE = 'glance.image_cache'
 
 
-def v2_versions(conf=CONF):
+def v2_versions(conf=CONF, cache=False):
     """The minor versions of v2 whose features are served, newest
-    first."""
+    first (``cache``: the request came through a pipeline with the image
+    cache)."""
+    served = {name: test(conf) for name, test in FEATURES.items()}
+    served['cache'] = cache
     return [version for version, feature in V2_MINOR_VERSIONS
-            if feature is None or FEATURES[feature](conf)]
+            if feature is None or served[feature]]
 
 
-def has_version(version, conf=CONF):
+def has_version(version, conf=CONF, cache=False):
     """Whether v2 ``version`` (e.g. '2.14') is listed, for answering a
     version-gated request as upstream."""
-    return version in v2_versions(conf)
+    return version in v2_versions(conf, cache)
 
 
-def version_list(host_url, conf=CONF):
+def version_list(host_url, conf=CONF, cache=False):
     """The ``versions`` list: the newest enabled version CURRENT."""
     base = (conf.public_endpoint or host_url).rstrip('/')
     versions = []
     if conf.enable_v2_api:
-        versions += [('v' + v, '/v2/') for v in v2_versions(conf)]
+        versions += [('v' + v, '/v2/') for v in v2_versions(conf, cache)]
     if conf.enable_v1_api:
         versions += [('v' + v, '/v1/') for v in V1_VERSIONS]
     result = []
@@ -106,7 +110,8 @@ def versions_response(req, status=300, conf=CONF):
     """Upstream answers 300 Multiple Choices, and 200 for an explicit
     ``GET /versions``."""
     return http_helpers.json_response(
-        {'versions': version_list(req.host_url, conf)}, status)
+        {'versions': version_list(req.host_url, conf,
+                                  cache=ENV_CACHE in req.environ)}, status)
 
 
 def list_opts():

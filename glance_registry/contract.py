@@ -122,6 +122,14 @@ OPERATIONS = {
     # Everything a project's images use, counted in one query: bytes stored
     # and staged, images, images with data coming in.
     'image_usage_get': read('owner_id'),
+    # the image cache: which glance-api node (its worker_self_reference_url)
+    # holds which image in its image_cache_dir (glance_registry.db.cache)
+    'cached_image_create': write('node', 'image_id', 'size',
+                                 optional=('checksum', 'last_modified')),
+    'cached_image_hit': write('node', 'image_id'),
+    'cached_image_get_all': read(optional=('node',)),
+    'cached_image_delete': write('image_id', optional=('node',)),
+    'cached_image_delete_all': write('node'),
 }
 
 

@@ -3,7 +3,7 @@
 
 lab/etc/glance          glance-api.conf, glance-registry.conf, paste ini files,
                         metadefs/ (the metadata definitions catalog)
-lab/var/lib/glance      glance.sqlite, images/, staging/
+lab/var/lib/glance      glance.sqlite, images/, staging/, image-cache/
 lab/var/log/glance      api.log, registry.log
 lab/run/glance          pid files
 
@@ -147,7 +147,8 @@ def write_configs():
         'DEFAULT': {'bind_host': HOST, 'bind_port': API_PORT,
                     'registry_host': HOST,
                     'registry_port': REGISTRY_PORT,
-                    'log_file': os.path.join(LOG, 'api.log')},
+                    'log_file': os.path.join(LOG, 'api.log'),
+                    'image_cache_dir': os.path.join(LIB, 'image-cache')},
         'glance_store': {'filesystem_store_datadir':
                          os.path.join(LIB, 'images')},
         'os_glance_staging_store': {'filesystem_store_datadir':

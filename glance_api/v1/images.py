@@ -15,6 +15,7 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import webob
 
+from glance_api.cache import image_cache
 from glance_api import download as download_module
 from glance_api import http_helpers
 from glance_api import images as image_service
@@ -147,8 +148,9 @@ class ImagesController:
         """GET /v1/images/{image_id}: metadata headers and the data."""
         context = http_helpers.request_context(req)
         image = self.service.show(context, image_id)
-        data = self.downloader.download(context, image_id,
-                                        destination_ip=req.remote_addr)
+        data = self.downloader.download(
+            context, image_id, destination_ip=req.remote_addr,
+            use_cache=image_cache.ENV_CACHE in req.environ)
         resp = webob.Response(status=200,
                               content_type='application/octet-stream',
                               charset=None)

@@ -2,6 +2,7 @@
 
 import webob
 
+from glance_api.cache import image_cache
 from glance_api import download as download_module
 from glance_api import http_helpers
 from glance_api import upload as upload_module
@@ -39,7 +40,8 @@ class ImageDataController:
                 http_helpers.request_context(req), image_id,
                 range_header=req.headers.get('Range'),
                 content_range_header=req.headers.get('Content-Range'),
-                destination_ip=req.remote_addr)
+                destination_ip=req.remote_addr,
+                use_cache=image_cache.ENV_CACHE in req.environ)
         except exception.RangeNotSatisfiable as e:
             headers = {}
             if e.kwargs.get('size') is not None:

@@ -68,5 +68,11 @@ ROUTES = [
         'POST': 'image_import.ImageImportController.import_image'}),
     ('/v2/images/{image_id}/tasks', {
         'GET': 'tasks.TasksController.image_tasks'}),
+    ('/v2/cache', {
+        'GET': 'cache.CacheController.index',
+        'DELETE': 'cache.CacheController.clear'}),
+    ('/v2/cache/{image_id}', {
+        'PUT': 'cache.CacheController.queue',
+        'DELETE': 'cache.CacheController.delete'}),
 ]
 ROUTES += metadefs_routes.ROUTES

@@ -21,6 +21,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from glance_registry.common import exception
+from glance_registry.db import cache
 from glance_registry.db import engine
 from glance_registry.db import metadef
 from glance_registry.db import models
@@ -63,6 +64,14 @@ from glance_registry.db.metadef import (  # noqa: F401
     metadef_resource_type_association_get,
     metadef_resource_type_association_get_by_namespace,
     metadef_resource_type_association_delete,
+)
+# So do the image cache's records (glance_registry.db.cache).
+from glance_registry.db.cache import (  # noqa: F401
+    cached_image_create,
+    cached_image_hit,
+    cached_image_get_all,
+    cached_image_delete,
+    cached_image_delete_all,
 )
 
 LOG = logging.getLogger(__name__)
@@ -758,6 +767,8 @@ def _image_destroy(context, session, image_id):
     for model in (ImageProperty, ImageTag, ImageMember):
         _soft_delete_rows(session, model, model.image_id == image_id, now)
     _soft_delete_rows(session, Image, Image.id == image_id, now)
+    # No node may serve a deleted image from its cache.
+    cache.forget_image(session, image_id)
     result.update(deleted=True, deleted_at=now, updated_at=now)
     for location in result['locations']:
         location['status'] = location_status

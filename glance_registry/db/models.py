@@ -203,7 +203,7 @@ class Task(SoftDelete, Base):
     request_id = sa.Column(sa.String(64))
     user_id = sa.Column(sa.String(64))
     # The glance-api process running the task, alive until
-    # lease_expires_at unless it renews (see migration tasks1).
+    # lease_expires_at unless it renews (see migration 0003_tasks).
     holder = sa.Column(sa.String(255))
     lease_expires_at = sa.Column(DateTime)
 
@@ -324,5 +324,49 @@ TABLES_CHILDREN_FIRST = (
     'image_tags', 'image_properties', 'image_members', 'image_locations',
     'images', 'task_info', 'tasks', 'metadef_namespace_resource_types',
     'metadef_tags', 'metadef_properties', 'metadef_objects',
-    'metadef_resource_types', 'metadef_namespaces',
+    'metadef_resource_types', 'metadef_namespaces', 'cached_images',
+    'node_reference',
 )
+
+
+class NodeReference(Base):
+    """A glance-api host (its ``worker_self_reference_url``) that keeps an
+    image cache."""
+
+    __tablename__ = 'node_reference'
+    __table_args__ = (
+        sa.UniqueConstraint('node_reference_url',
+                            name='uq_node_reference_node_reference_url'),
+        TABLE_ARGS,
+    )
+
+    node_reference_id = sa.Column(sa.Integer, primary_key=True,
+                                  autoincrement=True)
+    node_reference_url = sa.Column(sa.String(255), nullable=False)
+
+
+class CachedImage(Base):
+    """An image whose data one node holds in its ``image_cache_dir``.
+    ``last_modified`` is the cache file's mtime when it was committed, so a
+    file changed since is recognised. Rows are deleted for real."""
+
+    __tablename__ = 'cached_images'
+    __table_args__ = (
+        sa.UniqueConstraint(
+            'image_id', 'node_reference_id',
+            name='uq_cached_images_image_id_node_reference_id'),
+        sa.Index('ix_cached_images_image_id', 'image_id'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), nullable=False)
+    last_accessed = sa.Column(DateTime, nullable=False)
+    last_modified = sa.Column(DateTime, nullable=False)
+    size = sa.Column(sa.BigInteger, nullable=False)
+    hits = sa.Column(sa.Integer, nullable=False, default=0,
+                     server_default='0')
+    checksum = sa.Column(sa.String(32))
+    node_reference_id = sa.Column(
+        sa.Integer, sa.ForeignKey('node_reference.node_reference_id'),
+        nullable=False)

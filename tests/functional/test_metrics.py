@@ -3,6 +3,7 @@ with prometheus-client's own parser: counters move after an upload and a
 download whichever worker served them; only allowed_hosts may read it."""
 
 import json
+import time
 
 from prometheus_client import parser
 
@@ -25,12 +26,21 @@ class MetricsTestCase(base.ServerTestCase):
                      'metrics': {'store_usage_cache_time': 0}}
     registry_overrides = {'DEFAULT': {'workers': 2}}
 
-    def scrape(self, server=None):
-        status, headers, body = self.request('GET', '/metrics',
-                                             server=server)
-        self.assertEqual(200, status, body)
-        self.assertIn('text/plain', headers['Content-Type'])
-        return samples(body.decode())
+    def scrape(self, server=None, until=None):
+        """The samples of GET /metrics; with ``until``, scraped again
+        (for up to 10 s) until ``until(samples)`` holds: a request is
+        counted when the server closes its answer, just after the client
+        has read it."""
+        deadline = time.monotonic() + 10
+        while True:
+            status, headers, body = self.request('GET', '/metrics',
+                                                 server=server)
+            self.assertEqual(200, status, body)
+            self.assertIn('text/plain', headers['Content-Type'])
+            found = samples(body.decode())
+            if until is None or until(found) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     def value(self, found, name, **labels):
         return found.get((name, tuple(sorted(labels.items()))), 0)
@@ -49,7 +59,10 @@ class MetricsTestCase(base.ServerTestCase):
         for _ in range(2):
             status, _, body = self.request('GET', path)
             self.assertEqual(data, body)
-        after = self.scrape()
+        download_key = ('glance_image_download_count_total',
+                        (('result', 'success'),))
+        after = self.scrape(until=lambda found: found.get(download_key, 0) >=
+                            before.get(download_key, 0) + 2)
 
         def moved(name, **labels):
             return (self.value(after, name, **labels) -
@@ -96,15 +109,21 @@ class MetricsTestCase(base.ServerTestCase):
             'PUT', '/v2/images/00000000-0000-0000-0000-000000000000/file',
             b'x', {'Content-Type': 'application/octet-stream'})
         self.assertEqual(404, status)
-        after = self.scrape()
         key = ('glance_image_upload_count_total',
                (('result', 'failure'), ('store', 'file')))
+        after = self.scrape(until=lambda found: found.get(key, 0) >
+                            before.get(key, 0))
         self.assertEqual(1, after.get(key, 0) - before.get(key, 0))
 
     def test_ids_never_become_routes(self):
         self.request('GET', '/v2/images/%s' % ('a' * 36))
-        routes = {dict(labels).get('route') for (name, labels) in
-                  self.scrape() if name.startswith('glance_api_request')}
+
+        def routes_of(found):
+            return {dict(labels).get('route') for (name, labels) in found
+                    if name.startswith('glance_api_request')}
+
+        routes = routes_of(self.scrape(
+            until=lambda found: '/v2/images/{image_id}' in routes_of(found)))
         self.assertIn('/v2/images/{image_id}', routes)
         self.assertFalse([r for r in routes if r and 'aaaa' in r], routes)
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from glance_registry.db import api
 from glance_registry.db import engine
 from tests.unit.registry.db import base
+from tests.unit.registry.db import test_cache
 from tests.unit.registry.db import test_children
 from tests.unit.registry.db import test_image_list
 from tests.unit.registry.db import test_images
@@ -81,7 +82,7 @@ def _engine_test_classes():
     """Every DBTestCase of the unit modules, once per engine."""
     classes = {}
     for module in (test_images, test_image_list, test_children, test_tasks,
-                   test_metadef, test_migration):
+                   test_metadef, test_migration, test_cache):
         for name, value in sorted(vars(module).items()):
             if (isinstance(value, type) and
                     issubclass(value, base.DBTestCase) and
@@ -133,7 +134,7 @@ class MySQLEngineTests(ServerRestartMixin, MySQLDatabase, base.DBTestCase):
                 'information_schema.tables WHERE table_schema = :schema '
                 "AND table_name != 'alembic_version'"),
                 {'schema': self.database_name}).all()
-        self.assertEqual(13, len(rows))
+        self.assertEqual(15, len(rows))
         for name, table_engine, collation in rows:
             self.assertEqual('InnoDB', table_engine, name)
             self.assertEqual('utf8mb4_bin', collation, name)

@@ -48,12 +48,13 @@ class VersionsTestCase(testtools.TestCase):
         for version in ('2.6', '2.9', '2.10', '2.12'):
             self.assertIn(version, listed)
         self.assertNotIn('2.14', listed)
-        conf.image_cache_dir = '/var/lib/glance/image-cache'
-        listed = versions.v2_versions(conf)
+        # The cache's versions: to requests through a caching pipeline.
+        listed = versions.v2_versions(conf, cache=True)
         self.assertEqual([str(v) for v in (17, 16, 15, 14, 13, 12, 11, 10,
                                            9, 8, 7, 6, 5, 4, 3, 2, 1, 0)],
                          [v.split('.')[1] for v in listed])
-        self.assertTrue(versions.has_version('2.16', conf))
+        self.assertTrue(versions.has_version('2.16', conf, cache=True))
+        self.assertFalse(versions.has_version('2.16', conf))
 
     def test_a_pinned_minor_version_routes_even_when_not_listed(self):
         self.assertEqual('v2', versions.served_versions(Conf())['v2.14'])

@@ -8,7 +8,7 @@ last promised to be alive until: a task whose holder stopped renewing is
 failed by whoever next looks at it, so an image never stays ``importing``
 because its worker died.
 
-Revision ID: tasks1
+Revision ID: 0003_tasks
 Revises: 0002_location_claims
 Create Date: 2026-12-05 00:00:00
 """
@@ -17,7 +17,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-revision = 'tasks1'
+revision = '0003_tasks'
 down_revision = '0002_location_claims'
 branch_labels = None
 depends_on = None
