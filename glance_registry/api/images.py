@@ -9,12 +9,11 @@ Every database call goes through :mod:`glance_registry.dispatch`.
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import strutils
-from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from glance_registry import api
 from glance_registry.common import exception
-from glance_registry.common import paging  # noqa: F401 (limit options)
+from glance_registry.common import paging
 from glance_registry import dispatch
 
 LOG = logging.getLogger(__name__)
@@ -29,17 +28,6 @@ DETAIL_FIELDS = ('id', 'name', 'size', 'virtual_size', 'disk_format',
                  'container_format', 'checksum', 'status', 'min_ram',
                  'min_disk', 'owner', 'protected', 'created_at',
                  'updated_at', 'deleted_at', 'deleted')
-
-SUPPORTED_FILTERS = ('name', 'status', 'container_format', 'disk_format',
-                     'size_min', 'size_max', 'changes-since', 'protected')
-
-SUPPORTED_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format',
-                       'size', 'id', 'created_at', 'updated_at')
-
-SUPPORTED_SORT_DIRS = ('asc', 'desc')
-
-SUPPORTED_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'is_public',
-                    'deleted')
 
 # Writable v1 fields and their JSON types (None is allowed for all but the
 # booleans and the dicts).
@@ -68,94 +56,16 @@ def make_image_dict(image):
     return result
 
 
-def _bool_param(name, value):
-    result = strutils.bool_from_string(value, strict=False, default=None)
-    if result is None:
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='expected true or false')
-    return result
-
-
-def _int_param(name, value, minimum=0):
-    try:
-        result = int(value)
-    except (TypeError, ValueError):
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='expected an integer')
-    if result < minimum:
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='must be >= %d' % minimum)
-    return result
-
-
-def _list_filters(req):
-    filters = {}
-    properties = {}
-    for param, value in req.GET.items():
-        if param.startswith('property-'):
-            properties[param[len('property-'):]] = value
-        elif param in SUPPORTED_FILTERS:
-            filters[param] = value
-        elif param not in SUPPORTED_PARAMS:
-            raise exception.InvalidFilter(
-                reason='unsupported filter %s; supported: %s, property-<key>'
-                       % (param, ', '.join(SUPPORTED_FILTERS)))
-    for name in ('size_min', 'size_max'):
-        if name in filters:
-            filters[name] = _int_param(name, filters[name])
-    if 'changes-since' in filters:
-        try:
-            timeutils.parse_isotime(filters['changes-since'])
-        except ValueError:
-            raise exception.InvalidParameterValue(
-                value=filters['changes-since'], param='changes-since',
-                extra='expected an ISO 8601 time')
-    if 'protected' in filters:
-        filters['protected'] = _bool_param('protected', filters['protected'])
-    # Only administrators may list deleted images; changes-since includes
-    # them for everyone, as in Kilo.
-    if req.context.is_admin and 'deleted' in req.GET:
-        filters['deleted'] = _bool_param('deleted', req.GET['deleted'])
-    elif 'changes-since' not in filters:
-        filters['deleted'] = False
-    if properties:
-        filters['properties'] = properties
-    return filters
-
-
-def _is_public(req):
-    """Kilo's rule: an admin sees only public images unless is_public is
-    given (``none`` for all); anyone else sees what is visible to them."""
-    value = req.GET.get('is_public')
-    if value is None:
-        return True if req.context.is_admin else None
-    if value.lower() == 'none':
-        return None
-    return _bool_param('is_public', value)
-
-
 def _list_params(req):
-    limit = _int_param('limit', req.GET.get('limit',
-                                            CONF.limit_param_default))
-    marker = req.GET.get('marker')
-    if marker is not None and not uuidutils.is_uuid_like(marker):
-        raise exception.InvalidMarker(marker=marker)
-    sort_key = req.GET.get('sort_key', 'created_at')
-    if sort_key not in SUPPORTED_SORT_KEYS:
-        raise exception.InvalidSortKey(
-            key='%s (supported: %s)' % (sort_key,
-                                        ', '.join(SUPPORTED_SORT_KEYS)))
-    sort_dir = req.GET.get('sort_dir', 'desc')
-    if sort_dir not in SUPPORTED_SORT_DIRS:
-        raise exception.InvalidSortDir(sort_dir=sort_dir)
-    return {'filters': _list_filters(req),
-            'limit': min(limit, CONF.api_limit_max),
-            'marker': marker,
-            'sort_key': [sort_key],
-            'sort_dir': [sort_dir],
-            'is_public': _is_public(req),
-            # v1 lists shared images whatever the membership status.
-            'member_status': 'all'}
+    """Kilo's registry rule for is_public: an admin sees only public images
+    unless is_public is given (``none`` for all); anyone else sees what is
+    visible to them."""
+    kwargs = paging.classic_list_params(req.GET, req.context.is_admin)
+    is_public = paging.classic_is_public(req.GET)
+    if is_public is None:
+        is_public = True if req.context.is_admin else None
+    kwargs['is_public'] = None if is_public == 'none' else is_public
+    return kwargs
 
 
 def _image_values(req, body, creating):
