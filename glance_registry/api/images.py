@@ -6,6 +6,7 @@ from visibility, ``properties`` as a dict, locations as ``location_data``.
 Every database call goes through :mod:`glance_registry.dispatch`.
 """
 
+import jsonschema
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import strutils
@@ -29,18 +30,64 @@ DETAIL_FIELDS = ('id', 'name', 'size', 'virtual_size', 'disk_format',
                  'min_disk', 'owner', 'protected', 'created_at',
                  'updated_at', 'deleted_at', 'deleted')
 
-# Writable v1 fields and their JSON types (None is allowed for all but the
-# booleans and the dicts).
-WRITABLE_FIELDS = {
-    'id': str, 'name': str, 'status': str, 'size': int,
-    'virtual_size': int, 'disk_format': str, 'container_format': str,
-    'checksum': str, 'min_ram': int, 'min_disk': int, 'owner': str,
-    'protected': bool, 'is_public': bool, 'properties': dict,
-    'location_data': list, 'location': str,
+
+def _nullable(json_type):
+    return {'type': [json_type, 'null']}
+
+
+# The v1 ``{"image": {...}}`` body: writable fields and their JSON types.
+IMAGE_BODY_SCHEMA = {
+    'type': 'object',
+    'required': ['image'],
+    'properties': {'image': {
+        'type': 'object',
+        'additionalProperties': False,
+        'properties': {
+            'id': _nullable('string'),
+            'name': _nullable('string'),
+            'status': {'type': 'string'},
+            'size': _nullable('integer'),
+            'virtual_size': _nullable('integer'),
+            'disk_format': _nullable('string'),
+            'container_format': _nullable('string'),
+            'checksum': _nullable('string'),
+            'min_ram': {'type': 'integer'},
+            'min_disk': {'type': 'integer'},
+            'owner': _nullable('string'),
+            'protected': {'type': 'boolean'},
+            'is_public': {'type': 'boolean'},
+            'properties': {'type': 'object',
+                           'additionalProperties': _nullable('string')},
+            'location': _nullable('string'),
+            'location_data': {'type': 'array', 'items': {
+                'type': 'object', 'required': ['url'],
+                'properties': {'url': {'type': 'string'},
+                               'metadata': _nullable('object'),
+                               'status': _nullable('string')}}},
+        }}},
 }
 
-NOT_NULL_FIELDS = ('protected', 'is_public', 'properties', 'location_data',
-                   'min_ram', 'min_disk', 'status')
+_BODY_VALIDATOR = jsonschema.Draft4Validator(IMAGE_BODY_SCHEMA)
+
+
+def _check_image_body(body):
+    """InvalidRequest unless ``body`` is ``{"image": {...}}``;
+    InvalidParameterValue naming the first field that does not fit."""
+    if not isinstance(body, dict) or not isinstance(body.get('image'), dict):
+        raise exception.InvalidRequest(
+            reason='body must be an object {"image": {...}}')
+    error = jsonschema.exceptions.best_match(
+        _BODY_VALIDATOR.iter_errors(body))
+    if error is not None:
+        path = [str(p) for p in error.absolute_path][1:]
+        raise exception.InvalidParameterValue(
+            value=error.instance if path else sorted(body['image']),
+            param='.'.join(path) or 'image', extra=error.message)
+    image = body['image']
+    if image.get('id') is not None and not uuidutils.is_uuid_like(
+            image['id']):
+        raise exception.InvalidParameterValue(
+            value=image['id'], param='id', extra='expected a UUID')
 
 
 def make_image_dict(image):
@@ -70,35 +117,8 @@ def _list_params(req):
 
 def _image_values(req, body, creating):
     """Contract ``values`` from a v1 ``{"image": {...}}`` body."""
-    if not isinstance(body, dict) or not isinstance(body.get('image'), dict):
-        raise exception.InvalidRequest(
-            reason='body must be an object {"image": {...}}')
-    image = body['image']
-    values = {}
-    for key, value in image.items():
-        expected = WRITABLE_FIELDS.get(key)
-        if expected is None:
-            raise exception.InvalidParameterValue(
-                value=key, param='image',
-                extra='unknown image field; writable: %s'
-                      % ', '.join(sorted(WRITABLE_FIELDS)))
-        if value is None and key not in NOT_NULL_FIELDS:
-            values[key] = None
-            continue
-        if (not isinstance(value, expected) or
-                (expected is int and isinstance(value, bool))):
-            raise exception.InvalidParameterValue(
-                value=value, param=key,
-                extra='expected %s' % expected.__name__)
-        values[key] = value
-    if 'id' in values and not uuidutils.is_uuid_like(values['id']):
-        raise exception.InvalidParameterValue(
-            value=values['id'], param='id', extra='expected a UUID')
-    for key, value in values.get('properties', {}).items():
-        if value is not None and not isinstance(value, str):
-            raise exception.InvalidParameterValue(
-                value=value, param='properties.%s' % key,
-                extra='property values are strings')
+    _check_image_body(body)
+    values = dict(body['image'])
     if 'is_public' in values:
         # A v1 image that is not public may still have members.
         values['visibility'] = ('public' if values.pop('is_public')
@@ -110,12 +130,7 @@ def _image_values(req, body, creating):
             locations.append({'url': url, 'metadata': {},
                               'status': 'active'})
     if 'location_data' in values:
-        for index, loc in enumerate(values.pop('location_data')):
-            if not isinstance(loc, dict) or not isinstance(loc.get('url'),
-                                                           str):
-                raise exception.InvalidParameterValue(
-                    value=loc, param='location_data[%d]' % index,
-                    extra='expected {"url", "metadata", "status"}')
+        for loc in values.pop('location_data'):
             locations.append({'url': loc['url'],
                               'metadata': loc.get('metadata') or {},
                               'status': loc.get('status') or 'active'})
