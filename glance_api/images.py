@@ -364,41 +364,16 @@ class ImageService:
         the image active.
         """
         stored = self.get_for_change(context, image_id)
-        location_changes = [c for c in changes
-                            if c['path'][0] == 'locations']
-        if location_changes and not self.conf.show_multiple_locations:
-            raise exception.Forbidden(
-                'It is not allowed to change locations when locations are '
-                'not shown (show_multiple_locations is off).')
-        for change in location_changes:
-            rule = ('delete_image_location' if change['op'] == 'remove'
-                    else 'set_image_location')
-            self.policy.enforce(context, rule, stored)
+        self._authorize_location_changes(context, stored, changes)
         image = self.readable(context, stored)
-        hidden = {name: value for name, value in
-                  (stored.get('properties') or {}).items()
-                  if name not in image['properties']}
         new = apply_changes(image, changes)
         values = {name: new[name] for name in MUTABLE_ATTRIBUTES
                   if new.get(name) != image.get(name)}
-        from_state = None
-        if 'visibility' in values:
-            self.check_visibility(context, values['visibility'], stored)
-        if 'owner' in values:
-            check_owner(context, values['owner'])
-        for name in FORMAT_ATTRIBUTES:
-            if name in values and image['status'] != 'queued':
-                raise exception.Forbidden(
-                    'Attribute %s can be only replaced for a queued image.'
-                    % name)
-            if name in values:
-                from_state = 'queued'
-        check_property_names(set(new['properties']) -
-                             set(image.get('properties', {})))
-        check_tags(set(new['tags']) - set(image.get('tags') or []))
-        if self.protections is not None:
-            self.protections.check_changes(context, image['properties'],
-                                           new['properties'])
+        from_state = self._check_attribute_changes(context, stored, values)
+        self._check_property_and_tag_changes(context, image, new)
+        hidden = {name: value for name, value in
+                  (stored.get('properties') or {}).items()
+                  if name not in image['properties']}
         properties = dict(hidden, **new['properties'])
         check_quotas(self.conf, properties, new['tags'],
                      new.get('locations') or ())
@@ -415,6 +390,48 @@ class ImageService:
             stored = self._write_update(context, image_id, values,
                                         'properties' in values, from_state)
         return self.readable(context, stored)
+
+    def _authorize_location_changes(self, context, image, changes):
+        """Locations change only where they are shown, each change by its
+        policy rule."""
+        location_changes = [c for c in changes
+                            if c['path'][0] == 'locations']
+        if location_changes and not self.conf.show_multiple_locations:
+            raise exception.Forbidden(
+                'It is not allowed to change locations when locations are '
+                'not shown (show_multiple_locations is off).')
+        for change in location_changes:
+            rule = ('delete_image_location' if change['op'] == 'remove'
+                    else 'set_image_location')
+            self.policy.enforce(context, rule, image)
+
+    def _check_attribute_changes(self, context, image, values):
+        """Check changed columns ``values``; return the status the write
+        must find (``queued`` for a format change), or None."""
+        if 'visibility' in values:
+            self.check_visibility(context, values['visibility'], image)
+        if 'owner' in values:
+            check_owner(context, values['owner'])
+        from_state = None
+        for name in FORMAT_ATTRIBUTES:
+            if name not in values:
+                continue
+            if image['status'] != 'queued':
+                raise exception.Forbidden(
+                    'Attribute %s can be only replaced for a queued image.'
+                    % name)
+            from_state = 'queued'
+        return from_state
+
+    def _check_property_and_tag_changes(self, context, image, new):
+        """New property names and tags are valid; property protections
+        allow the change from ``image`` to ``new``."""
+        check_property_names(set(new['properties']) -
+                             set(image.get('properties', {})))
+        check_tags(set(new['tags']) - set(image.get('tags') or []))
+        if self.protections is not None:
+            self.protections.check_changes(context, image['properties'],
+                                           new['properties'])
 
     def update_attributes(self, context, image, values, properties=None,
                           purge_props=False, from_state=None):
