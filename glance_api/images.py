@@ -301,23 +301,34 @@ class ImageService:
         check_valid_id(image_id)
         return self.registry.image_get(context, image_id=image_id)
 
+    def get_for_change(self, context, image_id, rule='modify_image'):
+        """The image, once policy ``rule`` allows the change and the caller
+        owns the image (or is an administrator)."""
+        image = self.get(context, image_id)
+        self.policy.enforce(context, rule, image)
+        check_can_modify(context, image)
+        return image
+
     def show(self, context, image_id):
         image = self.get(context, image_id)
         self.policy.enforce(context, 'get_image', image)
         return self.readable(context, image)
 
     def list(self, context, filters, marker=None, limit=None,
-             sort_key=None, sort_dir=None, member_status='accepted'):
+             sort_key=None, sort_dir=None, member_status='accepted',
+             **classic):
         """One page of images and the marker of the next page (or None).
 
         One more image than asked is fetched to know whether a next page
-        exists, so the last page has no ``next`` link.
+        exists, so the last page has no ``next`` link. ``classic`` holds
+        Image API v1's ``is_public``/``admin_as_user`` (see
+        :func:`glance_api.v1.images.list_params`).
         """
         self.policy.enforce(context, 'get_images')
         images = self.registry.image_get_all(
             context, filters=filters, marker=marker, limit=limit + 1,
             sort_key=sort_key, sort_dir=sort_dir,
-            member_status=member_status)
+            member_status=member_status, **classic)
         next_marker = None
         if len(images) > limit:
             images = images[:limit]
@@ -365,46 +376,17 @@ class ImageService:
         with ``from_state='queued'`` so it cannot race an upload that makes
         the image active.
         """
-        stored = self.get(context, image_id)
-        self.policy.enforce(context, 'modify_image', stored)
-        check_can_modify(context, stored)
-        location_changes = [c for c in changes
-                            if c['path'][0] == 'locations']
-        if location_changes and not self.conf.show_multiple_locations:
-            raise exception.Forbidden(
-                'It is not allowed to change locations when locations are '
-                'not shown (show_multiple_locations is off).')
-        for change in location_changes:
-            rule = ('delete_image_location' if change['op'] == 'remove'
-                    else 'set_image_location')
-            self.policy.enforce(context, rule, stored)
+        stored = self.get_for_change(context, image_id)
+        self._authorize_location_changes(context, stored, changes)
         image = self.readable(context, stored)
-        hidden = {name: value for name, value in
-                  (stored.get('properties') or {}).items()
-                  if name not in image['properties']}
         new = apply_changes(image, changes)
         values = {name: new[name] for name in MUTABLE_ATTRIBUTES
                   if new.get(name) != image.get(name)}
-        from_state = None
-        if 'visibility' in values:
-            self.check_visibility(context, values['visibility'], stored)
-        if 'owner' in values:
-            check_owner(context, values['owner'])
-        for name in FORMAT_ATTRIBUTES:
-            if name in values and image['status'] != 'queued':
-                raise exception.Forbidden(
-                    'Attribute %s can be only replaced for a queued image.'
-                    % name)
-            if name in values:
-                from_state = 'queued'
-        check_property_names(set(new['properties']) -
-                             set(image.get('properties', {})))
-        check_reserved_unchanged(image.get('properties') or {},
-                                 new['properties'])
-        check_tags(set(new['tags']) - set(image.get('tags') or []))
-        if self.protections is not None:
-            self.protections.check_changes(context, image['properties'],
-                                           new['properties'])
+        from_state = self._check_attribute_changes(context, stored, values)
+        self._check_property_and_tag_changes(context, image, new)
+        hidden = {name: value for name, value in
+                  (stored.get('properties') or {}).items()
+                  if name not in image['properties']}
         properties = dict(hidden, **new['properties'])
         check_quotas(self.conf, properties, new['tags'],
                      new.get('locations') or ())
@@ -416,15 +398,90 @@ class ImageService:
         if new['tags'] != image.get('tags', []):
             values['tags'] = new['tags']
         if values:
-            # One registry call, one transaction: columns, properties,
-            # tags and locations change together or not at all. purge_props
-            # only with the full set of properties: without them it would
-            # delete every property.
-            stored = self.registry.image_update(
-                context, image_id=image_id, values=values,
-                purge_props='properties' in values, from_state=from_state)
-            self.notifier.image(context, 'image.update', stored)
+            # purge_props only with the full set of properties: without
+            # them it would delete every property.
+            stored = self._write_update(context, image_id, values,
+                                        'properties' in values, from_state)
         return self.readable(context, stored)
+
+    def _authorize_location_changes(self, context, image, changes):
+        """Locations change only where they are shown, each change by its
+        policy rule."""
+        location_changes = [c for c in changes
+                            if c['path'][0] == 'locations']
+        if location_changes and not self.conf.show_multiple_locations:
+            raise exception.Forbidden(
+                'It is not allowed to change locations when locations are '
+                'not shown (show_multiple_locations is off).')
+        for change in location_changes:
+            rule = ('delete_image_location' if change['op'] == 'remove'
+                    else 'set_image_location')
+            self.policy.enforce(context, rule, image)
+
+    def _check_attribute_changes(self, context, image, values):
+        """Check changed columns ``values``; return the status the write
+        must find (``queued`` for a format change), or None."""
+        if 'visibility' in values:
+            self.check_visibility(context, values['visibility'], image)
+        if 'owner' in values:
+            check_owner(context, values['owner'])
+        from_state = None
+        for name in FORMAT_ATTRIBUTES:
+            if name not in values:
+                continue
+            if image['status'] != 'queued':
+                raise exception.Forbidden(
+                    'Attribute %s can be only replaced for a queued image.'
+                    % name)
+            from_state = 'queued'
+        return from_state
+
+    def _check_property_and_tag_changes(self, context, image, new):
+        """New property names and tags are valid; property protections
+        allow the change from ``image`` to ``new``."""
+        check_property_names(set(new['properties']) -
+                             set(image.get('properties', {})))
+        check_reserved_unchanged(image.get('properties') or {},
+                                 new['properties'])
+        check_tags(set(new['tags']) - set(image.get('tags') or []))
+        if self.protections is not None:
+            self.protections.check_changes(context, image['properties'],
+                                           new['properties'])
+
+    def update_attributes(self, context, image, values, properties=None,
+                          purge_props=False, from_state=None):
+        """Image API v1's update of ``image`` (from
+        :meth:`get_for_change`): registry ``values`` and custom
+        ``properties``, merged into the image's or, with ``purge_props``,
+        replacing them; checked as :meth:`update` checks a JSON patch."""
+        values = dict(values)
+        if 'owner' in values:
+            check_owner(context, values['owner'])
+        if 'visibility' in values:
+            self.check_visibility(context, values['visibility'], image)
+        properties = properties or {}
+        if properties or purge_props:
+            old = image.get('properties') or {}
+            merged = properties if purge_props else dict(old, **properties)
+            check_property_names(set(properties) - set(old))
+            if self.protections is not None:
+                self.protections.check_changes(context, old, merged)
+            check_quotas(self.conf, merged, image.get('tags') or [])
+            values['properties'] = properties
+        if not values:
+            return image
+        return self._write_update(context, image['id'], values, purge_props,
+                                  from_state)
+
+    def _write_update(self, context, image_id, values, purge_props,
+                      from_state):
+        """One registry call, one transaction: columns, properties, tags
+        and locations change together or not at all; then image.update."""
+        image = self.registry.image_update(
+            context, image_id=image_id, values=values,
+            purge_props=purge_props, from_state=from_state)
+        self.notifier.image(context, 'image.update', image)
+        return image
 
     def _location_values(self, context, image, new, values):
         """Values for a change of locations, each new one checked
@@ -510,9 +567,7 @@ class ImageService:
         clone) the image stays listed and the delete can be retried,
         instead of leaving data no record points to.
         """
-        image = self.get(context, image_id)
-        self.policy.enforce(context, 'delete_image', image)
-        check_can_modify(context, image)
+        image = self.get_for_change(context, image_id, 'delete_image')
         if image.get('protected'):
             raise exception.ProtectedImageDelete(image_id=image_id)
         if image['status'] in ('deleted', 'pending_delete'):
@@ -536,9 +591,8 @@ class ImageService:
         image also records it, as in :meth:`delete`), then its location.
         The last location of an image is never removed this way (delete
         the image instead)."""
-        image = self.get(context, image_id)
-        self.policy.enforce(context, 'delete_image_from_store', image)
-        check_can_modify(context, image)
+        image = self.get_for_change(context, image_id,
+                                    'delete_image_from_store')
         if store_id not in self.stores.names:
             raise exception.NotFound('Store %s is not enabled.' % store_id)
         if image['status'] != 'active':
@@ -604,16 +658,12 @@ class ImageService:
 
     def deactivate(self, context, image_id):
         """active -> deactivated (a no-op when already deactivated)."""
-        image = self.get(context, image_id)
-        self.policy.enforce(context, 'deactivate', image)
-        check_can_modify(context, image)
+        image = self.get_for_change(context, image_id, 'deactivate')
         self._change_status(context, image, 'active', 'deactivated')
 
     def reactivate(self, context, image_id):
         """deactivated -> active (a no-op when already active)."""
-        image = self.get(context, image_id)
-        self.policy.enforce(context, 'reactivate', image)
-        check_can_modify(context, image)
+        image = self.get_for_change(context, image_id, 'reactivate')
         self._change_status(context, image, 'deactivated', 'active')
 
     def _change_status(self, context, image, from_state, to_state):
@@ -632,9 +682,7 @@ class ImageService:
     # -- tags ------------------------------------------------------------
 
     def add_tag(self, context, image_id, tag):
-        image = self.get(context, image_id)
-        self.policy.enforce(context, 'modify_image', image)
-        check_can_modify(context, image)
+        image = self.get_for_change(context, image_id)
         check_tags([tag])
         tags = set(image.get('tags') or [])
         if tag in tags:
@@ -646,9 +694,7 @@ class ImageService:
                             dict(image, tags=sorted(tags | {tag})))
 
     def delete_tag(self, context, image_id, tag):
-        image = self.get(context, image_id)
-        self.policy.enforce(context, 'modify_image', image)
-        check_can_modify(context, image)
+        image = self.get_for_change(context, image_id)
         self.registry.image_tag_delete(context, image_id=image_id,
                                        value=tag)
         tags = set(image.get('tags') or []) - {tag}

@@ -20,6 +20,10 @@ import socket
 
 from oslo_config import cfg
 from oslo_log import log as logging
+# Imported with the module, not on first use: under eventlet two requests
+# importing it at once saw a half-imported module (500s on the first
+# requests after a start).
+import oslo_messaging
 
 LOG = logging.getLogger(__name__)
 
@@ -76,7 +80,6 @@ class Notifier:
     """Sends glance-api's notifications (or nothing, with driver noop)."""
 
     def __init__(self, conf=CONF):
-        import oslo_messaging
         conf.register_opts(notifier_opts)
         self.disabled = {name.strip() for name in conf.disabled_notifications
                          if name.strip()}

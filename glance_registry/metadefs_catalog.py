@@ -117,6 +117,16 @@ def load_document(document, merge=False, prefer_new=False, overwrite=False):
                        metadef.metadef_tag_delete_namespace_content):
             _unprotected(context, name, delete)
 
+    _load_associations(context, name, document, prefer_new)
+    _load_properties(context, name, document, prefer_new)
+    _load_objects(context, name, document, prefer_new)
+    _load_tags(context, name, document)
+    if not exists:
+        return 'loaded %s' % name
+    return 'merged %s' % name
+
+
+def _load_associations(context, name, document, prefer_new):
     existing = {a['name'] for a in
                 metadef.metadef_resource_type_association_get_by_namespace(
                     context, name)}
@@ -132,6 +142,8 @@ def load_document(document, merge=False, prefer_new=False, overwrite=False):
                             if k in ('name', 'prefix', 'properties_target')
                             and v is not None})
 
+
+def _load_properties(context, name, document, prefer_new):
     existing = {p['name'] for p in
                 metadef.metadef_property_get_all(context, name)}
     for property_name, definition in (document.get('properties')
@@ -143,6 +155,8 @@ def load_document(document, merge=False, prefer_new=False, overwrite=False):
             metadef.metadef_property_update(context, name, property_name,
                                             values)
 
+
+def _load_objects(context, name, document, prefer_new):
     existing = {o['name'] for o in
                 metadef.metadef_object_get_all(context, name)}
     for obj in document.get('objects') or []:
@@ -152,6 +166,9 @@ def load_document(document, merge=False, prefer_new=False, overwrite=False):
             metadef.metadef_object_update(context, name, obj['name'],
                                           _object_values(obj))
 
+
+def _load_tags(context, name, document):
+    """Tags are names only: the new ones are added, none is updated."""
     existing = {t['name'] for t in
                 metadef.metadef_tag_get_all(context, name)}
     new_tags = [{'name': t['name']} for t in document.get('tags') or []
@@ -159,9 +176,6 @@ def load_document(document, merge=False, prefer_new=False, overwrite=False):
     if new_tags:
         metadef.metadef_tag_create_tags(context, name, new_tags,
                                         can_append=True)
-    if not exists:
-        return 'loaded %s' % name
-    return 'merged %s' % name
 
 
 def _unprotected(context, namespace_name, operation, *args):

@@ -6,7 +6,6 @@ shape (``visibility``, ``locations``). Converting between the two happens
 here and nowhere else.
 """
 
-from oslo_utils import strutils
 from oslo_utils import uuidutils
 
 from glance_registry.common import exception
@@ -41,23 +40,11 @@ INTEGER_LIMITS = {'size': inputs.MAX_BIGINT, 'min_disk': inputs.MAX_INT,
 
 
 def _integer(name, value):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or number < 0:
-        raise exception.InvalidParameterValue(
-            value=value, param=_header(name),
-            extra='expected a non-negative integer')
-    return inputs.check_integer(_header(name), number, INTEGER_LIMITS[name])
+    return inputs.integer_param(_header(name), value, INTEGER_LIMITS[name])
 
 
 def _boolean(name, value):
-    result = strutils.bool_from_string(value, strict=False, default=None)
-    if result is None:
-        raise exception.InvalidParameterValue(
-            value=value, param=_header(name), extra='expected true or false')
-    return result
+    return inputs.boolean_param(_header(name), value)
 
 
 def _one_of(name, value, allowed):

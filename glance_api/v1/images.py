@@ -2,8 +2,9 @@
 
 Metadata travels in ``x-image-meta-*`` headers (:mod:`glance_api.v1.headers`);
 data is stored by the one upload path (:mod:`glance_api.upload`) with v1's
-rule for failures: the image goes to ``killed``. Listing calls the registry
-contract directly; v1 shaping happens in this package.
+rule for failures: the image goes to ``killed``. Lists and metadata changes
+go through :class:`glance_api.images.ImageService` as v2's do (policy,
+protections, quotas, ``image.update``); v1 shaping happens in this package.
 """
 
 import urllib.parse
@@ -11,8 +12,6 @@ import urllib.parse
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import strutils
-from oslo_utils import timeutils
-from oslo_utils import uuidutils
 import webob
 
 from glance_api.cache import image_cache
@@ -24,22 +23,14 @@ from glance_api import upload as upload_module
 from glance_api import url_filter as url_filter_module
 from glance_api.v1 import headers as v1_headers
 from glance_registry.common import exception
-from glance_registry.common import inputs
+from glance_registry.common import paging
 from glance_store import exceptions as store_exceptions
 
 LOG = logging.getLogger(__name__)
 
 CONF = cfg.CONF
-# The list parameters below are capped by the shared paging options.
-CONF.import_opt('limit_param_default', 'glance_registry.common.paging')
 
 EXTERNAL_SCHEMES = ('http', 'https')
-SUPPORTED_FILTERS = ('name', 'status', 'container_format', 'disk_format',
-                     'size_min', 'size_max', 'changes-since', 'protected')
-SUPPORTED_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'is_public',
-                    'deleted')
-SUPPORTED_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format',
-                       'size', 'id', 'created_at', 'updated_at')
 # Changing these once an image has data would make them lie about it.
 DATA_FIELDS = ('size', 'checksum', 'disk_format', 'container_format')
 
@@ -130,10 +121,9 @@ class ImagesController:
 
     def _list(self, req):
         context = http_helpers.request_context(req)
-        kwargs = list_params(req, context, self.conf)
-        self.service.policy.enforce(context, 'get_images')
-        return [self.service.readable(context, image) for image in
-                self.registry.image_get_all(context, **kwargs)]
+        images, _ = self.service.list(context,
+                                      **list_params(req, context, self.conf))
+        return images
 
     # -- one image -------------------------------------------------------
 
@@ -204,9 +194,7 @@ class ImagesController:
         """PUT /v1/images/{image_id}: change metadata; with data (body,
         copy-from or location) for a queued image, store it."""
         context = http_helpers.request_context(req)
-        image = self.service.get(context, image_id)
-        self.service.policy.enforce(context, 'modify_image', image)
-        image_service.check_can_modify(context, image)
+        image = self.service.get_for_change(context, image_id)
         meta = v1_headers.parse_image_meta(
             v1_headers.request_headers(req), self.conf, creating=False)
         source = self._data_source(req, meta)
@@ -222,30 +210,13 @@ class ImagesController:
                         "status %s" % (field, image['status']))
         self.check_declared_size(req, meta)
         values = v1_headers.contract_values(meta)
-        if 'owner' in values:
-            image_service.check_owner(context, values['owner'])
-        if 'visibility' in values:
-            self.service.check_visibility(context, values['visibility'],
-                                          image)
         purge = strutils.bool_from_string(
             req.headers.get(v1_headers.PURGE_PROPS_HEADER, 'false'))
-        properties = meta['properties']
-        if purge or properties:
-            old = image.get('properties') or {}
-            merged = properties if purge else dict(old, **properties)
-            image_service.check_property_names(set(properties) - set(old))
-            if self.service.protections is not None:
-                self.service.protections.check_changes(context, old, merged)
-            image_service.check_quotas(self.conf, merged,
-                                       image.get('tags') or [])
-            values['properties'] = properties
         if source == 'location':
             values.update(self._location_values(context, meta, image_id))
-        if values:
-            image = self.registry.image_update(
-                context, image_id=image_id, values=values,
-                purge_props=purge,
-                from_state='queued' if source == 'location' else None)
+        image = self.service.update_attributes(
+            context, image, values, meta['properties'], purge_props=purge,
+            from_state='queued' if source == 'location' else None)
         if source is not None and source != 'location':
             image = self._store_data(req, context, image, meta, source)
         image = self.service.readable(context, image)
@@ -371,60 +342,6 @@ class ImagesController:
 
 # -- list parameters -------------------------------------------------------
 
-def _int_param(name, value):
-    try:
-        result = int(value)
-    except (TypeError, ValueError):
-        result = None
-    if result is None or result < 0:
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='expected a non-negative integer')
-    return inputs.check_integer(name, result)
-
-
-def _bool_param(name, value):
-    result = strutils.bool_from_string(value, strict=False, default=None)
-    if result is None:
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='expected true or false')
-    return result
-
-
-def list_filters(params, context):
-    """Contract ``filters`` from the query of a v1 list."""
-    filters = {}
-    properties = {}
-    for name, value in params.items():
-        if name.startswith('property-'):
-            properties[name[len('property-'):]] = value
-        elif name in SUPPORTED_FILTERS:
-            filters[name] = value
-        elif name not in SUPPORTED_PARAMS:
-            raise exception.InvalidFilter(
-                reason='unsupported filter %s; supported: %s, '
-                       'property-<key>' % (name, ', '.join(SUPPORTED_FILTERS)))
-    for name in ('size_min', 'size_max'):
-        if name in filters:
-            filters[name] = _int_param(name, filters[name])
-    if 'protected' in filters:
-        filters['protected'] = _bool_param('protected', filters['protected'])
-    if 'changes-since' in filters:
-        try:
-            timeutils.parse_isotime(filters['changes-since'])
-        except ValueError:
-            raise exception.InvalidParameterValue(
-                value=filters['changes-since'], param='changes-since',
-                extra='expected an ISO 8601 time')
-    if context.is_admin and 'deleted' in params:
-        filters['deleted'] = _bool_param('deleted', params['deleted'])
-    elif 'changes-since' not in filters:
-        # changes-since includes deleted images, as in Kilo.
-        filters['deleted'] = False
-    if properties:
-        filters['properties'] = properties
-    return filters
-
-
 def list_params(req, context, conf):
     """Keyword arguments of the contract's ``image_get_all`` for a v1
     list.
@@ -433,29 +350,10 @@ def list_params(req, context, conf):
     user (public, own and shared images); ``is_public=none`` lists every
     image; true/false keeps public/non-public ones.
     """
-    params = req.GET
-    limit = _int_param('limit', params.get('limit',
-                                           conf.limit_param_default))
-    marker = params.get('marker')
-    if marker is not None and not uuidutils.is_uuid_like(marker):
-        raise exception.InvalidMarker(marker=marker)
-    sort_key = params.get('sort_key', 'created_at')
-    if sort_key not in SUPPORTED_SORT_KEYS:
-        raise exception.InvalidSortKey(
-            key='%s (supported: %s)' % (sort_key,
-                                        ', '.join(SUPPORTED_SORT_KEYS)))
-    sort_dir = params.get('sort_dir', 'desc')
-    if sort_dir not in ('asc', 'desc'):
-        raise exception.InvalidSortDir(sort_dir=sort_dir)
-    kwargs = {'filters': list_filters(params, context),
-              'marker': marker,
-              'limit': min(limit, conf.api_limit_max),
-              'sort_key': [sort_key], 'sort_dir': [sort_dir],
-              # v1 lists shared images whatever the membership status.
-              'member_status': 'all'}
-    is_public = params.get('is_public')
+    kwargs = paging.classic_list_params(req.GET, context.is_admin, conf)
+    is_public = paging.classic_is_public(req.GET)
     if is_public is None:
         kwargs['admin_as_user'] = bool(context.is_admin)
-    elif is_public.lower() != 'none':
-        kwargs['is_public'] = _bool_param('is_public', is_public)
+    elif is_public != 'none':
+        kwargs['is_public'] = is_public
     return kwargs

@@ -84,16 +84,6 @@ def parse_sort(params):
     return keys, dirs
 
 
-def _parse_bool(name, value):
-    lowered = value.lower()
-    if lowered in ('true', '1', 'yes', 'on'):
-        return True
-    if lowered in ('false', '0', 'no', 'off'):
-        return False
-    raise exception.InvalidParameterValue(value=value, param=name,
-                                          extra='expected true or false')
-
-
 def _parse_int(name, value):
     try:
         number = int(value)
@@ -149,7 +139,7 @@ def parse_filters(params):
             properties[name] = value
             continue
         if name in ('protected', 'os_hidden'):
-            filters[name] = _parse_bool(name, value)
+            filters[name] = inputs.boolean_param(name, value)
         elif name in ('size_min', 'size_max'):
             filters[name] = _parse_int(name, value)
         elif name in ('created_at', 'updated_at'):

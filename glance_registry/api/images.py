@@ -10,15 +10,15 @@ same action (``get_images``, ``get_image``, ``add_image``,
 either.
 """
 
+import jsonschema
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import strutils
-from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from glance_registry import api
 from glance_registry.common import exception
-from glance_registry.common import paging  # noqa: F401 (limit options)
+from glance_registry.common import paging
 from glance_registry.common import policy
 from glance_registry import dispatch
 
@@ -35,29 +35,64 @@ DETAIL_FIELDS = ('id', 'name', 'size', 'virtual_size', 'disk_format',
                  'min_disk', 'owner', 'protected', 'created_at',
                  'updated_at', 'deleted_at', 'deleted')
 
-SUPPORTED_FILTERS = ('name', 'status', 'container_format', 'disk_format',
-                     'size_min', 'size_max', 'changes-since', 'protected')
 
-SUPPORTED_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format',
-                       'size', 'id', 'created_at', 'updated_at')
+def _nullable(json_type):
+    return {'type': [json_type, 'null']}
 
-SUPPORTED_SORT_DIRS = ('asc', 'desc')
 
-SUPPORTED_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'is_public',
-                    'deleted')
-
-# Writable v1 fields and their JSON types (None is allowed for all but the
-# booleans and the dicts).
-WRITABLE_FIELDS = {
-    'id': str, 'name': str, 'status': str, 'size': int,
-    'virtual_size': int, 'disk_format': str, 'container_format': str,
-    'checksum': str, 'min_ram': int, 'min_disk': int, 'owner': str,
-    'protected': bool, 'is_public': bool, 'properties': dict,
-    'location_data': list, 'location': str,
+# The v1 ``{"image": {...}}`` body: writable fields and their JSON types.
+IMAGE_BODY_SCHEMA = {
+    'type': 'object',
+    'required': ['image'],
+    'properties': {'image': {
+        'type': 'object',
+        'additionalProperties': False,
+        'properties': {
+            'id': _nullable('string'),
+            'name': _nullable('string'),
+            'status': {'type': 'string'},
+            'size': _nullable('integer'),
+            'virtual_size': _nullable('integer'),
+            'disk_format': _nullable('string'),
+            'container_format': _nullable('string'),
+            'checksum': _nullable('string'),
+            'min_ram': {'type': 'integer'},
+            'min_disk': {'type': 'integer'},
+            'owner': _nullable('string'),
+            'protected': {'type': 'boolean'},
+            'is_public': {'type': 'boolean'},
+            'properties': {'type': 'object',
+                           'additionalProperties': _nullable('string')},
+            'location': _nullable('string'),
+            'location_data': {'type': 'array', 'items': {
+                'type': 'object', 'required': ['url'],
+                'properties': {'url': {'type': 'string'},
+                               'metadata': _nullable('object'),
+                               'status': _nullable('string')}}},
+        }}},
 }
 
-NOT_NULL_FIELDS = ('protected', 'is_public', 'properties', 'location_data',
-                   'min_ram', 'min_disk', 'status')
+_BODY_VALIDATOR = jsonschema.Draft4Validator(IMAGE_BODY_SCHEMA)
+
+
+def _check_image_body(body):
+    """InvalidRequest unless ``body`` is ``{"image": {...}}``;
+    InvalidParameterValue naming the first field that does not fit."""
+    if not isinstance(body, dict) or not isinstance(body.get('image'), dict):
+        raise exception.InvalidRequest(
+            reason='body must be an object {"image": {...}}')
+    error = jsonschema.exceptions.best_match(
+        _BODY_VALIDATOR.iter_errors(body))
+    if error is not None:
+        path = [str(p) for p in error.absolute_path][1:]
+        raise exception.InvalidParameterValue(
+            value=error.instance if path else sorted(body['image']),
+            param='.'.join(path) or 'image', extra=error.message)
+    image = body['image']
+    if image.get('id') is not None and not uuidutils.is_uuid_like(
+            image['id']):
+        raise exception.InvalidParameterValue(
+            value=image['id'], param='id', extra='expected a UUID')
 
 
 def make_image_dict(image):
@@ -73,127 +108,22 @@ def make_image_dict(image):
     return result
 
 
-def _bool_param(name, value):
-    result = strutils.bool_from_string(value, strict=False, default=None)
-    if result is None:
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='expected true or false')
-    return result
-
-
-def _int_param(name, value, minimum=0):
-    try:
-        result = int(value)
-    except (TypeError, ValueError):
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='expected an integer')
-    if result < minimum:
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='must be >= %d' % minimum)
-    return result
-
-
-def _list_filters(req):
-    filters = {}
-    properties = {}
-    for param, value in req.GET.items():
-        if param.startswith('property-'):
-            properties[param[len('property-'):]] = value
-        elif param in SUPPORTED_FILTERS:
-            filters[param] = value
-        elif param not in SUPPORTED_PARAMS:
-            raise exception.InvalidFilter(
-                reason='unsupported filter %s; supported: %s, property-<key>'
-                       % (param, ', '.join(SUPPORTED_FILTERS)))
-    for name in ('size_min', 'size_max'):
-        if name in filters:
-            filters[name] = _int_param(name, filters[name])
-    if 'changes-since' in filters:
-        try:
-            timeutils.parse_isotime(filters['changes-since'])
-        except ValueError:
-            raise exception.InvalidParameterValue(
-                value=filters['changes-since'], param='changes-since',
-                extra='expected an ISO 8601 time')
-    if 'protected' in filters:
-        filters['protected'] = _bool_param('protected', filters['protected'])
-    # Only administrators may list deleted images; changes-since includes
-    # them for everyone, as in Kilo.
-    if req.context.is_admin and 'deleted' in req.GET:
-        filters['deleted'] = _bool_param('deleted', req.GET['deleted'])
-    elif 'changes-since' not in filters:
-        filters['deleted'] = False
-    if properties:
-        filters['properties'] = properties
-    return filters
-
-
-def _is_public(req):
-    """Kilo's rule: an admin sees only public images unless is_public is
-    given (``none`` for all); anyone else sees what is visible to them."""
-    value = req.GET.get('is_public')
-    if value is None:
-        return True if req.context.is_admin else None
-    if value.lower() == 'none':
-        return None
-    return _bool_param('is_public', value)
-
-
 def _list_params(req):
-    limit = _int_param('limit', req.GET.get('limit',
-                                            CONF.limit_param_default))
-    marker = req.GET.get('marker')
-    if marker is not None and not uuidutils.is_uuid_like(marker):
-        raise exception.InvalidMarker(marker=marker)
-    sort_key = req.GET.get('sort_key', 'created_at')
-    if sort_key not in SUPPORTED_SORT_KEYS:
-        raise exception.InvalidSortKey(
-            key='%s (supported: %s)' % (sort_key,
-                                        ', '.join(SUPPORTED_SORT_KEYS)))
-    sort_dir = req.GET.get('sort_dir', 'desc')
-    if sort_dir not in SUPPORTED_SORT_DIRS:
-        raise exception.InvalidSortDir(sort_dir=sort_dir)
-    return {'filters': _list_filters(req),
-            'limit': min(limit, CONF.api_limit_max),
-            'marker': marker,
-            'sort_key': [sort_key],
-            'sort_dir': [sort_dir],
-            'is_public': _is_public(req),
-            # v1 lists shared images whatever the membership status.
-            'member_status': 'all'}
+    """Kilo's registry rule for is_public: an admin sees only public images
+    unless is_public is given (``none`` for all); anyone else sees what is
+    visible to them."""
+    kwargs = paging.classic_list_params(req.GET, req.context.is_admin)
+    is_public = paging.classic_is_public(req.GET)
+    if is_public is None:
+        is_public = True if req.context.is_admin else None
+    kwargs['is_public'] = None if is_public == 'none' else is_public
+    return kwargs
 
 
 def _image_values(req, body, creating):
     """Contract ``values`` from a v1 ``{"image": {...}}`` body."""
-    if not isinstance(body, dict) or not isinstance(body.get('image'), dict):
-        raise exception.InvalidRequest(
-            reason='body must be an object {"image": {...}}')
-    image = body['image']
-    values = {}
-    for key, value in image.items():
-        expected = WRITABLE_FIELDS.get(key)
-        if expected is None:
-            raise exception.InvalidParameterValue(
-                value=key, param='image',
-                extra='unknown image field; writable: %s'
-                      % ', '.join(sorted(WRITABLE_FIELDS)))
-        if value is None and key not in NOT_NULL_FIELDS:
-            values[key] = None
-            continue
-        if (not isinstance(value, expected) or
-                (expected is int and isinstance(value, bool))):
-            raise exception.InvalidParameterValue(
-                value=value, param=key,
-                extra='expected %s' % expected.__name__)
-        values[key] = value
-    if 'id' in values and not uuidutils.is_uuid_like(values['id']):
-        raise exception.InvalidParameterValue(
-            value=values['id'], param='id', extra='expected a UUID')
-    for key, value in values.get('properties', {}).items():
-        if value is not None and not isinstance(value, str):
-            raise exception.InvalidParameterValue(
-                value=value, param='properties.%s' % key,
-                extra='property values are strings')
+    _check_image_body(body)
+    values = dict(body['image'])
     if 'is_public' in values:
         # A v1 image that is not public may still have members.
         values['visibility'] = ('public' if values.pop('is_public')
@@ -205,12 +135,7 @@ def _image_values(req, body, creating):
             locations.append({'url': url, 'metadata': {},
                               'status': 'active'})
     if 'location_data' in values:
-        for index, loc in enumerate(values.pop('location_data')):
-            if not isinstance(loc, dict) or not isinstance(loc.get('url'),
-                                                           str):
-                raise exception.InvalidParameterValue(
-                    value=loc, param='location_data[%d]' % index,
-                    extra='expected {"url", "metadata", "status"}')
+        for loc in values.pop('location_data'):
             locations.append({'url': loc['url'],
                               'metadata': loc.get('metadata') or {},
                               'status': loc.get('status') or 'active'})

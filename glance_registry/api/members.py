@@ -1,4 +1,5 @@
-"""Classic registry REST API for image members (Kilo's v1 sharing).
+"""Classic registry REST API for image members (Kilo's v1 sharing; the
+bodies are read by :mod:`glance_registry.common.sharing`).
 
 v1 knows a member as ``{"member_id", "can_share"}``; membership status is a
 v2 idea, so v1 memberships are created ``pending`` and listed whatever their
@@ -10,6 +11,7 @@ the policy rules are glance-api's (``get_members``, ``add_member``,
 from glance_registry import api
 from glance_registry.common import exception
 from glance_registry.common import policy
+from glance_registry.common import sharing
 from glance_registry import dispatch
 
 
@@ -38,10 +40,19 @@ def _members(context, image_id):
                              {'image_id': image_id})
 
 
-def _check_can_share(name, value):
-    if not isinstance(value, bool):
-        raise exception.InvalidParameterValue(
-            value=value, param=name, extra='expected true or false')
+def _write_changes(context, image_id, deletes, updates, creates):
+    for member in deletes:
+        dispatch.dispatch(context, 'image_member_delete',
+                          {'member_id': member['id']})
+    for member, can_share in updates:
+        dispatch.dispatch(context, 'image_member_update',
+                          {'member_id': member['id'],
+                           'values': {'can_share': can_share}})
+    for member_id, can_share in creates:
+        dispatch.dispatch(context, 'image_member_create',
+                          {'values': {'image_id': image_id,
+                                      'member': member_id,
+                                      'can_share': can_share}})
 
 
 def index(req, image_id):
@@ -58,38 +69,9 @@ def replace_all(req, image_id):
     """PUT /images/{image_id}/members with ``{"memberships": [...]}``:
     the image's members become exactly the ones given."""
     _image_for_sharing(req, image_id, 'add_member')
-    body = api.read_json_body(req)
-    if not isinstance(body, dict) or not isinstance(body.get('memberships'),
-                                                    list):
-        raise exception.InvalidRequest(
-            reason='body must be {"memberships": [{"member_id", '
-                   '"can_share"}, ...]}')
-    wanted = {}
-    for index, item in enumerate(body['memberships']):
-        if not isinstance(item, dict) or not isinstance(
-                item.get('member_id'), str) or not item['member_id']:
-            raise exception.InvalidParameterValue(
-                value=item, param='memberships[%d]' % index,
-                extra='expected {"member_id": string, "can_share": bool}')
-        can_share = item.get('can_share', False)
-        _check_can_share('memberships[%d].can_share' % index, can_share)
-        wanted[item['member_id']] = can_share
-    context = req.context
-    for member in _members(context, image_id):
-        if member['member'] not in wanted:
-            dispatch.dispatch(context, 'image_member_delete',
-                              {'member_id': member['id']})
-            continue
-        can_share = wanted.pop(member['member'])
-        if member['can_share'] != can_share:
-            dispatch.dispatch(context, 'image_member_update',
-                              {'member_id': member['id'],
-                               'values': {'can_share': can_share}})
-    for member_id, can_share in wanted.items():
-        dispatch.dispatch(context, 'image_member_create',
-                          {'values': {'image_id': image_id,
-                                      'member': member_id,
-                                      'can_share': can_share}})
+    wanted = sharing.parse_memberships(api.read_json_body(req))
+    _write_changes(req.context, image_id, *sharing.membership_changes(
+        _members(req.context, image_id), wanted))
     return api.empty_response()
 
 
@@ -97,29 +79,12 @@ def add(req, image_id, member):
     """PUT /images/{image_id}/members/{member}, optional body
     ``{"member": {"can_share": bool}}``."""
     _image_for_sharing(req, image_id, 'add_member')
-    body = api.read_json_body(req, required=False)
-    can_share = None
-    if body is not None:
-        if not isinstance(body, dict) or not isinstance(body.get('member'),
-                                                        dict):
-            raise exception.InvalidRequest(
-                reason='body must be {"member": {"can_share": bool}}')
-        if 'can_share' in body['member']:
-            can_share = body['member']['can_share']
-            _check_can_share('can_share', can_share)
-    context = req.context
-    existing = [m for m in _members(context, image_id)
+    can_share = sharing.parse_member(
+        api.read_json_body(req, required=False))
+    existing = [m for m in _members(req.context, image_id)
                 if m['member'] == member]
-    if existing:
-        if can_share is not None and existing[0]['can_share'] != can_share:
-            dispatch.dispatch(context, 'image_member_update',
-                              {'member_id': existing[0]['id'],
-                               'values': {'can_share': can_share}})
-    else:
-        dispatch.dispatch(context, 'image_member_create',
-                          {'values': {'image_id': image_id,
-                                      'member': member,
-                                      'can_share': bool(can_share)}})
+    _write_changes(req.context, image_id, *sharing.membership_changes(
+        existing, {member: can_share}))
     return api.empty_response()
 
 

@@ -9,6 +9,8 @@ overflow in the database driver).
 import json
 import math
 
+from oslo_utils import strutils
+
 from glance_registry.common import exception
 
 # No request body of either API nests deeper than about ten levels; the
@@ -110,3 +112,26 @@ def check_integer(name, value, maximum=MAX_BIGINT, minimum=0):
             value=value, param=name,
             extra='must be between %d and %d' % (minimum, maximum))
     return value
+
+
+def integer_param(name, value, maximum=MAX_BIGINT):
+    """``value`` (a query parameter or header) as a non-negative integer
+    of at most ``maximum``; InvalidParameterValue (400) naming ``name``."""
+    try:
+        result = int(value)
+    except (TypeError, ValueError):
+        result = None
+    if result is None or result < 0:
+        raise exception.InvalidParameterValue(
+            value=value, param=name, extra='expected a non-negative integer')
+    return check_integer(name, result, maximum)
+
+
+def boolean_param(name, value):
+    """``value`` (a query parameter or header) as true or false;
+    InvalidParameterValue (400) naming ``name``."""
+    result = strutils.bool_from_string(value, strict=False, default=None)
+    if result is None:
+        raise exception.InvalidParameterValue(
+            value=value, param=name, extra='expected true or false')
+    return result

@@ -574,6 +574,98 @@ class TestV1Members(V1TestCase):
         self.assertEqual(400, status)
 
 
+class TestV1MemberQuota(V1TestCase):
+    """v1 sharing goes through the member service: image_member_quota."""
+
+    api_overrides = {'DEFAULT': {'image_size_cap': CAP,
+                                 'image_member_quota': 2}}
+
+    def member_ids(self, path):
+        status, _, body = self.request_json('GET', path)
+        self.assertEqual(200, status, body)
+        return sorted(m['member_id'] for m in body['members'])
+
+    def test_member_over_image_member_quota_is_413_and_not_added(self):
+        image = self.create_ok(**meta(name='quota-members'))
+        path = '/v1/images/%s/members' % image['id']
+        for member in ('p1', 'p2'):
+            status, _, body = self.request('PUT', path + '/' + member)
+            self.assertEqual(204, status, body)
+        status, _, body = self.request('PUT', path + '/p3')
+        self.assertEqual(413, status, body)
+        self.assertIn(b'image_member_quota', body)
+        # An existing member's can_share still changes at the limit.
+        status, _, body = self.request('PUT', path + '/p2',
+                                       {'member': {'can_share': True}})
+        self.assertEqual(204, status, body)
+        self.assertEqual(['p1', 'p2'], self.member_ids(path))
+
+    def test_replacing_members_over_the_quota_is_413_and_changes_none(self):
+        image = self.create_ok(**meta(name='quota-replace'))
+        path = '/v1/images/%s/members' % image['id']
+        status, _, body = self.request('PUT', path, {'memberships': [
+            {'member_id': 'p1'}, {'member_id': 'p2'}]})
+        self.assertEqual(204, status, body)
+        status, _, body = self.request('PUT', path, {'memberships': [
+            {'member_id': m} for m in ('p3', 'p4', 'p5')]})
+        self.assertEqual(413, status, body)
+        self.assertIn(b'image_member_quota', body)
+        self.assertEqual(['p1', 'p2'], self.member_ids(path))
+        # Within the quota once the members it drops are counted out.
+        status, _, body = self.request('PUT', path, {'memberships': [
+            {'member_id': 'p2'}, {'member_id': 'p3'}]})
+        self.assertEqual(204, status, body)
+        self.assertEqual(['p2', 'p3'], self.member_ids(path))
+
+
+class TestV1Notifications(V1TestCase):
+    """v1 changes send the notifications v2's do (driver = log: they land
+    in glance-api's log file, one line each)."""
+
+    api_overrides = {'DEFAULT': {'image_size_cap': CAP},
+                     'oslo_messaging_notifications': {'driver': 'log'}}
+
+    def notifications(self, image_id):
+        """(event_type, payload) of every notification about the image,
+        in the order they were sent."""
+        found = []
+        prefix = 'oslo.messaging.notification.'
+        for line in self.api.log_text(tail=10 ** 6).splitlines():
+            if prefix not in line or image_id not in line:
+                continue
+            notification = json.loads(line[line.index('{'):])
+            found.append((notification['event_type'],
+                          notification['payload']))
+        return found
+
+    def test_update_and_member_changes_are_notified(self):
+        image = self.create_ok(**meta(name='v1-notified'))
+        path = '/v1/images/' + image['id']
+        status, _, body = self.request('PUT', path, None, dict(
+            meta(name='v1-renamed'),
+            **{'x-image-meta-property-os_distro': 'cirros'}))
+        self.assertEqual(200, status, body)
+        for body in (None, {'member': {'can_share': True}}):
+            status, _, answer = self.request(
+                'PUT', path + '/members/tenant-n', body)
+            self.assertEqual(204, status, answer)
+        status, _, answer = self.request('PUT', path + '/members',
+                                         {'memberships': []})
+        self.assertEqual(204, status, answer)
+        found = self.notifications(image['id'])
+        self.assertEqual(
+            ['image.create', 'image.update', 'image.member.create',
+             'image.member.update', 'image.member.delete'],
+            [event_type for event_type, _ in found])
+        updated = found[1][1]
+        self.assertEqual(('v1-renamed', {'os_distro': 'cirros'}),
+                         (updated['name'], updated['properties']))
+        self.assertEqual(
+            [('tenant-n', False), ('tenant-n', False), ('tenant-n', True)],
+            [(payload['member_id'], payload['deleted'])
+             for _, payload in found[2:]])
+
+
 class TestV1CopyFromRefused(base.ServerTestCase):
     """Default configuration: copy-from may not reach internal
     addresses."""

@@ -245,9 +245,20 @@ class GlanceClientStoresTestCase(MultiStoreConfigMixin,
         path = os.path.join(self.root, 'cli-unknown.raw')
         with open(path, 'wb') as f:
             f.write(DATA)
-        self.glance('image-create', '--name', 'cli-unknown',
-                    '--disk-format', 'raw', '--container-format', 'bare',
-                    '--store', 'floppy', '--file', path, expect=1)
+        result = self.run_cli(
+            [os.path.join(test_metadef_cli.BIN, 'glance'), '--os-image-url',
+             self.api.url, '--os-auth-token', 'x', 'image-create', '--name',
+             'cli-unknown', '--disk-format', 'raw', '--container-format',
+             'bare', '--store', 'floppy', '--file', path], expect=1)
+        self.assertIn('floppy', result.stdout + result.stderr)
+        # Nothing became active and no store holds data for the name.
+        images = self.api_json('/v2/images?name=cli-unknown')['images']
+        self.assertEqual([], [i['id'] for i in images
+                              if i['status'] != 'queued'])
+        for image in images:
+            for data_dir in (self.fast_dir, self.cheap_dir):
+                self.assertFalse(os.path.exists(
+                    os.path.join(data_dir, image['id'])))
 
     def test_stores_delete_removes_one_copy(self):
         image = self.create_with_data(DATA, store='fast')
