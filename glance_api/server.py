@@ -85,6 +85,16 @@ def app_factory(global_conf, **local_conf):
     return API(CONF)
 
 
+def _release_previous_leases():
+    """In each serving process, in the background: release the uploads a
+    previous run of this glance-api left in saving."""
+    import threading
+    from glance_api import leases
+    threading.Thread(target=leases.release_previous,
+                     args=(lambda: registry_client.RegistryClient(CONF),),
+                     daemon=True, name='lease-release').start()
+
+
 def main():
     """Serve; the console script has patched the process for eventlet."""
     try:
@@ -93,7 +103,8 @@ def main():
         config.setup_logging('glance-api')
         app = config.load_paste_app('glance-api', 'glance-api')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
-                             name='glance-api')
+                             name='glance-api',
+                             on_start=_release_previous_leases)
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)
     server.start()

@@ -118,6 +118,14 @@ OPERATIONS = {
         'namespace_name'),
     'metadef_resource_type_association_delete': write('namespace_name',
                                                       'resource_type_name'),
+    # upload leases (glance_registry.db.leases): an image in saving is
+    # held by one glance-api process; the registry heals expired leases.
+    'image_lease_acquire': write('image_id', 'holder', 'api_version',
+                                 'duration',
+                                 optional=('from_state', 'to_state')),
+    'image_lease_renew': write('image_id', 'holder', 'duration'),
+    'image_lease_get_all': read(optional=('holder_prefix',)),
+    'image_lease_expire': write(optional=('holder_prefix', 'keep_prefix')),
 }
 
 

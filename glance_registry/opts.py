@@ -13,6 +13,7 @@ from glance_registry.api import images
 from glance_registry.common import config
 from glance_registry.common import wsgi
 from glance_registry.db import engine
+from glance_registry import lease_healer
 from glance_registry import messaging
 from glance_registry import middleware
 
@@ -31,6 +32,7 @@ def list_registry_opts():
          ('DEFAULT', middleware.list_registry_opts()),
          ('DEFAULT', images.list_opts()),
          ('DEFAULT', messaging.list_opts()),
+         ('DEFAULT', lease_healer.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         engine.list_opts())
 

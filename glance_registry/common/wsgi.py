@@ -3,6 +3,7 @@
 Eventlet stays confined here and in process start-up, so it can be swapped.
 """
 
+import contextlib
 import errno
 import os
 import signal
@@ -53,6 +54,49 @@ CONF.register_opts(eventlet_opts)
 
 def list_opts():
     return bind_opts + socket_opts + eventlet_opts
+
+
+# Set in the WSGI environ when the answer says "Connection: close": the
+# server then closes the connection without reading the rest of the request
+# body (eventlet would otherwise read it to the end, however long the
+# client takes to send it).
+CLOSE_CONNECTION = 'glance.close_connection'
+
+
+@contextlib.contextmanager
+def read_timeout(body, seconds):
+    """While the block runs, a read of ``body`` (the ``wsgi.input`` of a
+    request this server serves) that waits more than ``seconds`` for data
+    raises ``socket.timeout``; other bodies are left as they are. Answer
+    with "Connection: close" after such a timeout: the connection's read
+    buffer is in an unknown state."""
+    sock = getattr(body, _SOCKET_ATTRIBUTE, None)
+    if sock is None:
+        yield
+        return
+    previous = sock.gettimeout()
+    sock.settimeout(seconds)
+    try:
+        yield
+    finally:
+        sock.settimeout(previous)
+
+
+# The attribute of a request's wsgi.input that holds its client socket.
+_SOCKET_ATTRIBUTE = 'glance_client_socket'
+
+
+def _closing_app(app):
+    """``app``, noting in the environ an answer that closes the
+    connection."""
+    def closing_app(environ, start_response):
+        def noting_start_response(status, headers, exc_info=None):
+            if any(name.lower() == 'connection' and
+                   value.lower() == 'close' for name, value in headers):
+                environ[CLOSE_CONNECTION] = True
+            return start_response(status, headers, exc_info)
+        return app(environ, noting_start_response)
+    return closing_app
 
 
 def _bind_socket(host, port, backlog):
@@ -160,12 +204,30 @@ class Server:
                                         socket.TCP_NODELAY, 1)
                 super().setup()
 
+            def get_environ(self):
+                environ = super().get_environ()
+                body = environ['eventlet.input']
+                setattr(body, _SOCKET_ATTRIBUTE, self.connection)
+                read_rest = body.discard
+
+                def discard(*args, **kwargs):
+                    if not environ.get(CLOSE_CONNECTION):
+                        read_rest(*args, **kwargs)
+                body.discard = discard
+                return environ
+
+            def handle_one_response(self):
+                super().handle_one_response()
+                if self.environ.get(CLOSE_CONNECTION):
+                    self.close_connection = 1
+
         if self.on_start is not None:
             self.on_start()
         eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line
         pool = eventlet.GreenPool(CONF.wsgi_pool_size)
         timeout = CONF.client_socket_timeout or None
-        eventlet.wsgi.server(self.sock, self.app, custom_pool=pool,
+        eventlet.wsgi.server(self.sock, _closing_app(self.app),
+                             custom_pool=pool,
                              protocol=Protocol,
                              log=logging.getLogger('%s.wsgi' % self.name),
                              log_output=True,

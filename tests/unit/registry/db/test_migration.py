@@ -24,7 +24,7 @@ TABLES = {'images', 'image_properties', 'image_locations', 'image_members',
           'image_tags', 'tasks', 'task_info', 'metadef_namespaces',
           'metadef_objects', 'metadef_properties', 'metadef_resource_types',
           'metadef_namespace_resource_types', 'metadef_tags',
-          'alembic_version'}
+          'image_leases', 'alembic_version'}
 
 
 class MigrationTests(base.DBTestCase):
