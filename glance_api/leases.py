@@ -44,9 +44,20 @@ CONF = cfg.CONF
 CONF.register_opts(lease_opts)
 
 DEFAULT_PORT = 9292
-# Set once, in the process that imports this module first: workers
-# forked from it share the generation.
-GENERATION = '%d-%d' % (os.getpid(), int(time.time() * 1000))
+
+
+def _new_generation():
+    return '%d-%d' % (os.getpid(), int(time.time() * 1000))
+
+
+# glance-api's main() sets it again before forking workers, which share it.
+GENERATION = _new_generation()
+
+
+def start_generation():
+    """A new generation of holders: this process and those it forks."""
+    global GENERATION
+    GENERATION = _new_generation()
 
 
 def list_opts():

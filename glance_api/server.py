@@ -16,6 +16,7 @@ from oslo_log import log as logging
 import webob
 
 import glance_store
+from glance_api import leases
 from glance_api import middleware
 from glance_api import url_filter
 from glance_api.v2 import faults
@@ -89,7 +90,6 @@ def _release_previous_leases():
     """In each serving process, in the background: release the uploads a
     previous run of this glance-api left in saving."""
     import threading
-    from glance_api import leases
     threading.Thread(target=leases.release_previous,
                      args=(lambda: registry_client.RegistryClient(CONF),),
                      daemon=True, name='lease-release').start()
@@ -102,9 +102,12 @@ def main():
         config.parse_args(sys.argv[1:], prog='glance-api')
         config.setup_logging('glance-api')
         app = config.load_paste_app('glance-api', 'glance-api')
+        leases.start_generation()
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-api',
-                             on_start=_release_previous_leases)
+                             on_start=_release_previous_leases,
+                             load_app=lambda: config.load_paste_app(
+                                 'glance-api', 'glance-api'))
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)
     server.start()

@@ -156,7 +156,9 @@ def main():
         app = config.load_paste_app('glance-registry', 'glance-registry')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-registry',
-                             on_start=_start_serving)
+                             on_start=_start_serving,
+                             load_app=lambda: config.load_paste_app(
+                                 'glance-registry', 'glance-registry'))
         server.start()
     except RuntimeError as e:
         sys.exit('ERROR: %s' % e)

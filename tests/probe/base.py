@@ -237,6 +237,13 @@ class ProbeTest(testtools.TestCase):
                                 capture_output=True, text=True)
         return [int(p) for p in result.stdout.split()]
 
+    def workers(self, daemon, count):
+        """The pids of ``daemon``'s workers, once there are ``count``."""
+        self.wait_until(
+            lambda: len(self.children(daemon.process.pid)) == count,
+            what='%d workers of %s' % (count, daemon.prog))
+        return self.children(daemon.process.pid)
+
     @staticmethod
     def alive(pid):
         try:
