@@ -165,6 +165,11 @@ class DeadlineReader:
         self.seconds = seconds
         self.lease = lease
 
+    def __getattr__(self, name):
+        # The chunked-transfer state of eventlet's wsgi.input
+        # (chunked_input, chunk_length, position) the reader looks at.
+        return getattr(self.source, name)
+
     def read(self, size=-1):
         if self.lease is not None:
             self.lease.check()
