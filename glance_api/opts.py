@@ -15,6 +15,7 @@ from glance_api import images
 from glance_api import import_plugins
 from glance_api import importing
 from glance_api import inspection
+from glance_api import leases
 from glance_api import limits
 from glance_api import location_strategy
 from glance_api import locations
@@ -61,6 +62,7 @@ def list_api_opts():
          ('DEFAULT', limits.limit_opts_glance),
          ('DEFAULT', image_cache.list_opts()),
          ('image_format', images.list_format_opts()),
+         ('DEFAULT', leases.list_opts()),
          ('image_format', inspection.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         policy.list_opts(),

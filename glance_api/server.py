@@ -20,6 +20,7 @@ import glance_store
 from glance_api.cache import image_cache
 from glance_api import faults
 from glance_api import importing
+from glance_api import leases
 from glance_api import metrics
 from glance_api import middleware
 from glance_api import router
@@ -116,6 +117,15 @@ def app_factory(global_conf, **local_conf):
     return API(CONF)
 
 
+def _release_previous_leases():
+    """In each serving process, in the background: release the uploads a
+    previous run of this glance-api left in saving."""
+    import threading
+    threading.Thread(target=leases.release_previous,
+                     args=(lambda: registry_client.RegistryClient(CONF),),
+                     daemon=True, name='lease-release').start()
+
+
 def main():
     """Serve; the console script has patched the process for eventlet."""
     try:
@@ -126,8 +136,12 @@ def main():
         metrics_dir = common_metrics.prepare_processes(CONF.workers,
                                                        'glance-api')
         app = config.load_paste_app('glance-api', 'glance-api')
+        leases.start_generation()
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
-                             name='glance-api')
+                             name='glance-api',
+                             on_start=_release_previous_leases,
+                             load_app=lambda: config.load_paste_app(
+                                 'glance-api', 'glance-api'))
         try:
             server.start()
         finally:

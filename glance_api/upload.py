@@ -5,7 +5,9 @@ limits -> registry CAS queued->saving -> remaining quota -> store.add with
 one reader (which also inspects the disk format) -> registry CAS
 saving->active with the virtual size -> notify.
 Any failure after the first CAS removes the partial data (the store does
-that when the reader raises) and puts the image back to ``queued``.
+that when the reader raises) and puts the image back to ``queued``. The
+first CAS takes an upload lease (``glance_api.leases``), renewed while the
+upload runs; a body that stalls for ``upload_lease_timeout`` fails with 408.
 """
 
 import hashlib
@@ -16,6 +18,7 @@ from oslo_log import log as logging
 
 from glance_api import images
 from glance_api import inspection
+from glance_api import leases
 from glance_api import limits
 from glance_api import reader as reader_module
 from glance_registry.common import exception
@@ -65,10 +68,16 @@ class Uploader:
 
     #: The status of an image while its data arrives.
     receiving_status = 'saving'
+    # The API version whose rules apply when the upload's lease expires
+    # (v1: the image is killed; v2: it goes back to queued).
+    api_version = 'v2'
 
     def __init__(self, registry, stores, conf=None, notifier=None):
         conf = conf if conf is not None else cfg.CONF
         conf.register_opts(upload_opts)
+        conf.register_opts(leases.lease_opts)
+        self.upload_lease_timeout = conf.upload_lease_timeout
+        self.renew_as_service = leases.has_service_credentials(conf)
         self.registry = registry
         self.stores = stores
         if notifier is None:
@@ -99,12 +108,26 @@ class Uploader:
         self.check_declared_size(content_length)
         self.check_store(store)
         self.limits.enforce_upload(context, image['owner'])
-        saving = self.start_saving(context, image_id)
+        lease = leases.Lease(self.registry, context, image_id,
+                             self.api_version, self.upload_lease_timeout,
+                             self.renew_as_service)
+        saving = self.start_saving(context, image_id, lease)
+        try:
+            return self._upload_saving(context, image, saving, lease, body,
+                                       content_length, store)
+        finally:
+            lease.stop()
+
+    def _upload_saving(self, context, image, saving, lease, body,
+                       content_length, store):
+        image_id = image['id']
         self.notifier.image(context, 'image.prepare', saving)
         reader = None
         try:
             max_size, too_large = self.remaining_size(context, image,
                                                       content_length)
+            body = leases.DeadlineReader(body, self.upload_lease_timeout,
+                                         lease)
             reader = reader_module.ImageReader(
                 body, hashing_algorithm=self.hashing_algorithm,
                 expected_size=content_length, max_size=max_size,
@@ -113,6 +136,7 @@ class Uploader:
             result = self.write_data(image_id, reader, content_length,
                                      store)
         except BaseException as e:
+            lease.stop()
             LOG.info('Upload of image %s failed after %d bytes: %s',
                      image_id, reader.size if reader is not None else 0, e)
             self.restore_queued(context, image_id)
@@ -124,6 +148,10 @@ class Uploader:
             if reader is not None:
                 reader.close()
         image = self.activate(context, image_id, reader, result)
+        if image.get('status') == self.receiving_status:
+            # The data is all here but the image keeps its status (a
+            # stage): no one holds it any more.
+            lease.release()
         self.notify_upload(context, image)
         return image
 
@@ -146,12 +174,11 @@ class Uploader:
         if not self.stores.get_store(store).writable:
             raise store_exceptions.StoreAddDisabled(store=store)
 
-    def start_saving(self, context, image_id):
-        """queued -> saving; a second upload of the same image loses here
-        with 409."""
-        return self.registry.image_update(
-            context, image_id=image_id,
-            values={'status': self.receiving_status}, from_state='queued')
+    def start_saving(self, context, image_id, lease):
+        """queued -> saving (``receiving_status``) with the upload's
+        lease; a second upload of the same image loses here with 409."""
+        return lease.acquire(from_state='queued',
+                             to_state=self.receiving_status)
 
     def remaining_size(self, context, image, content_length):
         """The most bytes this upload may write and the error past it:

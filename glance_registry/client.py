@@ -48,8 +48,14 @@ client_opts = [
     cfg.StrOpt('registry_client_protocol', default='http',
                choices=['http', 'https'],
                help='Protocol used to reach the registry over HTTP.'),
-    cfg.IntOpt('registry_client_timeout', default=600, min=1,
-               help='Seconds to wait for the registry to answer one call.'),
+    cfg.IntOpt('registry_client_timeout', default=30, min=1,
+               help='Seconds to wait for the registry to answer one call; '
+                    'past it the API request answers 503 (registry '
+                    'unavailable). Calls are small: a healthy registry '
+                    'answers in milliseconds.'),
+    cfg.IntOpt('registry_client_connect_timeout', default=5, min=1,
+               help='Seconds to wait for a connection to the registry '
+                    '(HTTP transport).'),
     cfg.IntOpt('registry_client_retries', default=2, min=0,
                help='Extra attempts for a read operation whose registry '
                     'could not be reached; writes are never retried.'),
@@ -132,17 +138,26 @@ def uses_service_token(conf, credentials, context):
 
 
 class _Connection(http.client.HTTPConnection):
+    connect_timeout = None
+
     def connect(self):
-        super().connect()
+        # A short wait for the connection (a stopped registry host), the
+        # longer per-call timeout for each answer.
+        call_timeout = self.timeout
+        if self.connect_timeout:
+            self.timeout = min(self.connect_timeout, call_timeout)
+        try:
+            super().connect()
+        finally:
+            self.timeout = call_timeout
+        self.sock.settimeout(call_timeout)
         # Small requests and answers: without TCP_NODELAY each call waits
         # for the peer's delayed ACK.
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class _TLSConnection(http.client.HTTPSConnection):
-    def connect(self):
-        super().connect()
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+class _TLSConnection(_Connection, http.client.HTTPSConnection):
+    pass
 
 
 class _NoAnswer(Exception):
@@ -153,6 +168,13 @@ class _NoAnswer(Exception):
     def __init__(self, detail, reason):
         super().__init__(detail)
         self.reason = reason
+
+
+class _Unreachable(_NoAnswer):
+    """No answer because the call could not be delivered (connection
+    refused or reset): worth retrying a read. A registry that took the
+    call and did not answer in time is not retried, so a hung registry
+    costs one ``registry_client_timeout``, not one per attempt."""
 
 
 class HTTPTransport:
@@ -171,6 +193,7 @@ class HTTPTransport:
         self.host = host
         self.port = conf.registry_port
         self.timeout = conf.registry_client_timeout
+        self.connect_timeout = conf.registry_client_connect_timeout
         self.https = conf.registry_client_protocol == 'https'
         self.ssl_context = self._ssl_context(conf) if self.https else None
         self.idle = []
@@ -194,9 +217,12 @@ class HTTPTransport:
 
     def _new_connection(self):
         if self.https:
-            return _TLSConnection(self.host, self.port, timeout=self.timeout,
+            conn = _TLSConnection(self.host, self.port, timeout=self.timeout,
                                   context=self.ssl_context)
-        return _Connection(self.host, self.port, timeout=self.timeout)
+        else:
+            conn = _Connection(self.host, self.port, timeout=self.timeout)
+        conn.connect_timeout = self.connect_timeout
+        return conn
 
     def _get_connection(self):
         while self.idle:
@@ -235,9 +261,9 @@ class HTTPTransport:
             conn.close()
             if isinstance(e, socket.timeout):
                 reason = 'no answer within %s s' % self.timeout
-            else:
-                reason = 'it cannot be reached'
-            raise _NoAnswer('%s: %s' % (self.url, e), reason)
+                raise _NoAnswer('%s: %s' % (self.url, e), reason)
+            raise _Unreachable('%s: %s' % (self.url, e),
+                               'it cannot be reached')
         if resp.will_close:
             conn.close()
         else:
@@ -331,8 +357,8 @@ class MessagingTransport:
             reason = 'no answer within %s s' % self.timeout
             raise _NoAnswer('topic %s: %s' % (self.topic, reason), reason)
         except self.messaging.MessagingException as e:
-            raise _NoAnswer('topic %s: %s' % (self.topic, e),
-                            'it cannot be reached')
+            raise _Unreachable('topic %s: %s' % (self.topic, e),
+                               'it cannot be reached')
 
 
 def decode_reply(command, reply):
@@ -381,7 +407,7 @@ class RegistryClient:
         try:
             reply = retry.call_with_retries(
                 lambda: self.transport.call(context, command, kwargs),
-                attempts, _NoAnswer, 'Registry call %s' % command)
+                attempts, _Unreachable, 'Registry call %s' % command)
         except _NoAnswer as e:
             LOG.error('Registry call %s got no answer (%s)', command, e)
             raise exception.RegistryUnavailable(reason=e.reason)

@@ -130,6 +130,15 @@ OPERATIONS = {
     'cached_image_get_all': read(optional=('node',)),
     'cached_image_delete': write('image_id', optional=('node',)),
     'cached_image_delete_all': write('node'),
+    # upload leases (glance_registry.db.leases): an image in saving is
+    # held by one glance-api process; the registry heals expired leases.
+    'image_lease_acquire': write('image_id', 'holder', 'api_version',
+                                 'duration',
+                                 optional=('from_state', 'to_state')),
+    'image_lease_renew': write('image_id', 'holder', 'duration'),
+    'image_lease_release': write('image_id', 'holder'),
+    'image_lease_get_all': read(optional=('holder_prefix',)),
+    'image_lease_expire': write(optional=('holder_prefix', 'keep_prefix')),
 }
 
 

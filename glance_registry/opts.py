@@ -14,6 +14,7 @@ from glance_registry.common import paging
 from glance_registry.common import policy
 from glance_registry.common import wsgi
 from glance_registry.db import engine
+from glance_registry import lease_healer
 from glance_registry import messaging
 from glance_registry import metrics
 from glance_registry import middleware
@@ -36,6 +37,7 @@ def list_registry_opts():
          ('DEFAULT', middleware.list_opts()),
          ('DEFAULT', paging.list_opts()),
          ('DEFAULT', messaging.list_opts()),
+         ('DEFAULT', lease_healer.list_opts()),
          ('paste_deploy', config.paste_deploy_opts)],
         policy.list_opts(),
         engine.list_opts(),

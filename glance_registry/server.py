@@ -132,14 +132,17 @@ def app_factory(global_conf, **local_conf):
     return RegistryApp()
 
 
-def _start_rpc_server():
-    """Serve the contract on the messaging topic too, when configured.
+def _start_serving():
+    """Serve the contract on the messaging topic too, when configured, and
+    start the lease healer.
 
     Called in every process that serves requests: the only process with
     workers = 0, else each forked worker (connections to RabbitMQ do not
     survive a fork, and each worker then shares the topic's calls).
     """
+    from glance_registry import lease_healer
     from glance_registry import messaging
+    lease_healer.LeaseHealer().start()
     return messaging.start_server()
 
 
@@ -156,7 +159,9 @@ def main():
         app = config.load_paste_app('glance-registry', 'glance-registry')
         server = wsgi.Server(app, default_port=DEFAULT_PORT,
                              name='glance-registry',
-                             on_start=_start_rpc_server)
+                             on_start=_start_serving,
+                             load_app=lambda: config.load_paste_app(
+                                 'glance-registry', 'glance-registry'))
         try:
             server.start()
         finally:

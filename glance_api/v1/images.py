@@ -57,6 +57,8 @@ class V1Uploader(upload_module.Uploader):
     names, a declared size or checksum must match the data, and a failed
     upload leaves the image ``killed`` (not ``queued`` as in v2)."""
 
+    api_version = 'v1'
+
     def __init__(self, registry, stores, conf, expected_size=None,
                  expected_checksum=None):
         super().__init__(registry, stores, conf)

@@ -203,6 +203,20 @@ class InUse(Conflict):
     message = '%(what)s is in use: %(reason)s'
 
 
+class LeaseLost(Conflict):
+    code = 'lease_lost'
+    message = ('Image %(image_id)s is no longer held by this upload (its '
+               'lease expired or the image left %(status)s)')
+
+
+# 408
+class UploadTimeout(GlanceException):
+    code = 'upload_timeout'
+    http_status = 408
+    message = ('No image data arrived for %(seconds)s seconds; the upload '
+               'was stopped')
+
+
 # 410
 class ImageDeletedDuringUpload(GlanceException):
     code = 'image_deleted_during_upload'

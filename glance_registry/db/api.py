@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from glance_registry.common import exception
 from glance_registry.db import cache
 from glance_registry.db import engine
+from glance_registry.db import leases
 from glance_registry.db import metadef
 from glance_registry.db import models
 from glance_registry.db.paging import as_list as _as_list
@@ -72,6 +73,15 @@ from glance_registry.db.cache import (  # noqa: F401
     cached_image_get_all,
     cached_image_delete,
     cached_image_delete_all,
+)
+
+# So are the upload lease operations.
+from glance_registry.db.leases import (  # noqa: F401,E402
+    image_lease_acquire,
+    image_lease_renew,
+    image_lease_release,
+    image_lease_get_all,
+    image_lease_expire,
 )
 
 LOG = logging.getLogger(__name__)
@@ -720,6 +730,8 @@ def _image_update(context, session, image_id, values, purge_props=False,
                 image_id=image_id, actual=actual, expected=from_state,
                 new=values.get('status', actual))
         raise exception.ImageNotFound(image_id=image_id)
+    if 'status' in values:
+        leases.end_lease(session, image_id, values['status'])
     if properties is not None or purge_props:
         _set_properties(session, image_id, properties or {}, purge_props,
                         now)
@@ -766,6 +778,7 @@ def _image_destroy(context, session, image_id):
                          else {'claim': None}))
     for model in (ImageProperty, ImageTag, ImageMember):
         _soft_delete_rows(session, model, model.image_id == image_id, now)
+    leases.end_lease(session, image_id)
     _soft_delete_rows(session, Image, Image.id == image_id, now)
     # No node may serve a deleted image from its cache.
     cache.forget_image(session, image_id)

@@ -319,9 +319,35 @@ class MetadefTag(Timestamps, Base):
     name = sa.Column(sa.String(80), nullable=False)
 
 
+class ImageLease(Base):
+    """Who holds an image in ``saving`` and until when (see
+    ``glance_registry.db.leases``). One row per image at most; the row goes
+    when the upload ends, the image is deleted, or the lease expires."""
+
+    __tablename__ = 'image_leases'
+    __table_args__ = (
+        sa.Index('ix_image_leases_expires_at', 'expires_at'),
+        sa.Index('ix_image_leases_holder', 'holder'),
+        TABLE_ARGS,
+    )
+
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         primary_key=True, nullable=False)
+    holder = sa.Column(sa.String(255), nullable=False)
+    # The API version that started the upload decides where an expired
+    # lease sends the image: v1 to killed, v2 back to queued.
+    api_version = sa.Column(sa.String(8), nullable=False)
+    # The status the image held the lease in (saving, or importing).
+    status = sa.Column(sa.String(30), nullable=False)
+    expires_at = sa.Column(DateTime, nullable=False)
+    created_at = sa.Column(DateTime, nullable=False)
+    updated_at = sa.Column(DateTime)
+
+
 # Children first: the order db purge and test truncation delete in.
 TABLES_CHILDREN_FIRST = (
-    'image_tags', 'image_properties', 'image_members', 'image_locations',
+    'image_leases', 'image_tags', 'image_properties', 'image_members',
+    'image_locations',
     'images', 'task_info', 'tasks', 'metadef_namespace_resource_types',
     'metadef_tags', 'metadef_properties', 'metadef_objects',
     'metadef_resource_types', 'metadef_namespaces', 'cached_images',

@@ -144,6 +144,11 @@ class Daemon(fixtures.Fixture):
     def kill(self):
         self.stop(signal.SIGKILL)
 
+    def kill_parent_only(self):
+        """SIGKILL the daemon's main process alone (not its workers)."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
     def log_text(self, tail=4000):
         text = ''
         for name in (self.log_file,

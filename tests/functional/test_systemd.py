@@ -66,6 +66,10 @@ class UnitFileTests(testtools.TestCase):
                 self.assertEqual('simple', service['Type'])
             else:
                 self.assertEqual('notify', service['Type'], path)
+                # The main process forwards SIGTERM and waits up to
+                # graceful_shutdown_timeout (60 s) for its workers.
+                self.assertEqual('mixed', service['KillMode'], path)
+                self.assertGreater(int(service['TimeoutStopSec']), 60)
 
 
 class NotifyTests(testtools.TestCase):

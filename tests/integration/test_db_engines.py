@@ -134,7 +134,7 @@ class MySQLEngineTests(ServerRestartMixin, MySQLDatabase, base.DBTestCase):
                 'information_schema.tables WHERE table_schema = :schema '
                 "AND table_name != 'alembic_version'"),
                 {'schema': self.database_name}).all()
-        self.assertEqual(15, len(rows))
+        self.assertEqual(16, len(rows))
         for name, table_engine, collation in rows:
             self.assertEqual('InnoDB', table_engine, name)
             self.assertEqual('utf8mb4_bin', collation, name)

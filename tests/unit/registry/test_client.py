@@ -229,6 +229,15 @@ class ClientTestCase(testtools.TestCase):
                                   image_id='abc')
         self.assertIn('within 1 s', str(error))
 
+    def test_slow_registry_is_not_asked_again(self):
+        # A hung registry costs one timeout, not one per retry.
+        self.server.script = [('sleep', 2)] * 3
+        registry = self.make_client(registry_client_timeout=1,
+                                    registry_client_retries=2)
+        self.assertRaises(exception.RegistryUnavailable,
+                          registry.image_get, self.context, image_id='abc')
+        self.assertEqual(1, len(self.server.requests))
+
     def test_bad_gateway_without_json_is_registry_unavailable(self):
         self.server.script = [('status', 502)]
         registry = self.make_client(registry_client_retries=0)
@@ -248,7 +257,9 @@ class ClientTestCase(testtools.TestCase):
         self.assertEqual('0.0.0.0', conf.registry_host)
         self.assertEqual(9191, conf.registry_port)
         self.assertEqual('http', conf.registry_client_protocol)
-        self.assertEqual(600, conf.registry_client_timeout)
+        # Kilo waited 600 s for a hung registry; 30 s answers 503 sooner.
+        self.assertEqual(30, conf.registry_client_timeout)
+        self.assertEqual(5, conf.registry_client_connect_timeout)
         self.assertEqual('http', conf.registry_transport)
 
     def test_client_module_does_not_load_the_database_layer(self):

@@ -24,7 +24,8 @@ TABLES = {'images', 'image_properties', 'image_locations', 'image_members',
           'image_tags', 'tasks', 'task_info', 'metadef_namespaces',
           'metadef_objects', 'metadef_properties', 'metadef_resource_types',
           'metadef_namespace_resource_types', 'metadef_tags',
-          'node_reference', 'cached_images', 'alembic_version'}
+          'node_reference', 'cached_images', 'image_leases',
+          'alembic_version'}
 
 
 class MigrationTests(base.DBTestCase):

@@ -1,0 +1,205 @@
+"""Upload leases: an image in ``saving`` is held by one glance-api process.
+
+A lease is taken in the same transaction as the compare-and-swap that puts
+the image in ``saving`` (:func:`image_lease_acquire`), renewed by its holder
+while the upload runs (:func:`image_lease_renew`) and ends with any status
+change of the image (:func:`end_lease`, called by ``image_update``) or its
+deletion. A lease whose holder stopped renewing it (the process died) is
+healed by :func:`image_lease_expire`: the image goes back to ``queued``
+(an upload started over Image API v2) or to ``killed`` (v1), by
+compare-and-swap, so a second upload is accepted again.
+
+Expiry times are the registry's clock: the holder says for how long, never
+until when, so clocks of api hosts do not matter.
+"""
+
+import datetime
+
+from oslo_log import log as logging
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from glance_registry.common import exception
+from glance_registry.db import engine
+from glance_registry.db import models
+
+LOG = logging.getLogger(__name__)
+
+ImageLease = models.ImageLease
+Image = models.Image
+
+API_VERSIONS = ('v1', 'v2')
+# Where an expired lease sends its image, by API version.
+HEALED_STATUS = {'v1': 'killed', 'v2': 'queued'}
+MAX_DURATION = 7 * 24 * 3600
+
+
+def _now():
+    return timeutils.utcnow()
+
+
+def _expiry(duration):
+    if isinstance(duration, bool) or not isinstance(duration, int) or \
+            not 1 <= duration <= MAX_DURATION:
+        raise exception.InvalidParameterValue(
+            value=duration, param='duration',
+            extra='a whole number of seconds from 1 to %d' % MAX_DURATION)
+    return _now() + datetime.timedelta(seconds=duration)
+
+
+def _check_api_version(api_version):
+    if api_version not in API_VERSIONS:
+        raise exception.InvalidParameterValue(
+            value=api_version, param='api_version',
+            extra='one of %s' % ', '.join(API_VERSIONS))
+
+
+def _lease_dict(lease):
+    return {'image_id': lease.image_id, 'holder': lease.holder,
+            'api_version': lease.api_version, 'status': lease.status,
+            'expires_at': lease.expires_at, 'created_at': lease.created_at,
+            'updated_at': lease.updated_at}
+
+
+def end_lease(session, image_id, new_status=None):
+    """Remove the image's lease, unless ``new_status`` is the status it
+    was taken for (an update that keeps the image saving keeps it)."""
+    delete = sa.delete(ImageLease).where(ImageLease.image_id == image_id)
+    if new_status is not None:
+        delete = delete.where(ImageLease.status != new_status)
+    session.execute(delete.execution_options(synchronize_session=False))
+
+
+@engine.write_operation
+def image_lease_acquire(context, image_id, holder, api_version, duration,
+                        from_state='queued', to_state='saving'):
+    """``from_state`` -> ``to_state`` by compare-and-swap and, in the same
+    transaction, a lease on the image for ``holder`` for ``duration``
+    seconds. Returns the updated image; a lost race is 409 as for
+    ``image_update``."""
+    from glance_registry.db import api as db_api
+    _check_api_version(api_version)
+    expires_at = _expiry(duration)
+    if not isinstance(holder, str) or not 0 < len(holder) <= 255:
+        raise exception.InvalidParameterValue(
+            value=holder, param='holder', extra='1 to 255 characters')
+    with engine.writer() as session:
+        image = db_api._image_update(context, session, image_id,
+                                     {'status': to_state},
+                                     from_state=from_state)
+        # A lease left by a holder that died after a status change no one
+        # recorded: the compare-and-swap above decided, so replace it.
+        end_lease(session, image_id)
+        now = _now()
+        session.add(ImageLease(image_id=image_id, holder=holder,
+                               api_version=api_version, status=to_state,
+                               expires_at=expires_at, created_at=now,
+                               updated_at=now))
+        return image
+
+
+@engine.write_operation
+def image_lease_renew(context, image_id, holder, duration):
+    """Push the holder's lease on the image ``duration`` seconds ahead.
+    LeaseLost (409) when ``holder`` no longer holds it."""
+    expires_at = _expiry(duration)
+    with engine.writer() as session:
+        result = session.execute(
+            sa.update(ImageLease)
+            .where(ImageLease.image_id == image_id,
+                   ImageLease.holder == holder)
+            .values(expires_at=expires_at, updated_at=_now())
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise exception.LeaseLost(image_id=image_id, status='saving')
+        return {'image_id': image_id, 'holder': holder,
+                'expires_at': expires_at}
+
+
+@engine.write_operation
+def image_lease_release(context, image_id, holder):
+    """End ``holder``'s lease on the image while it keeps its status (the
+    data of a stage is all there: the image stays ``uploading``, held by
+    no one). Whether there was such a lease."""
+    with engine.writer() as session:
+        result = session.execute(
+            sa.delete(ImageLease)
+            .where(ImageLease.image_id == image_id,
+                   ImageLease.holder == holder)
+            .execution_options(synchronize_session=False))
+        return {'released': result.rowcount == 1}
+
+
+@engine.read_operation
+def image_lease_get_all(context, holder_prefix=None):
+    """Every lease (administrators only), or those whose holder starts with
+    ``holder_prefix``."""
+    _check_admin(context)
+    with engine.reader() as session:
+        query = sa.select(ImageLease).order_by(ImageLease.created_at)
+        if holder_prefix:
+            query = query.where(ImageLease.holder.startswith(
+                holder_prefix, autoescape=True))
+        return [_lease_dict(lease) for lease in session.scalars(query)]
+
+
+@engine.write_operation
+def image_lease_expire(context, holder_prefix=None, keep_prefix=None):
+    """Heal the leases that expired or, with ``holder_prefix``, every lease
+    of the holders it starts but those ``keep_prefix`` starts (a glance-api
+    releasing what its previous runs held): each image goes back from the
+    leased status to ``queued`` (v2) or ``killed`` (v1), by
+    compare-and-swap. Administrators only. Returns one dict per healed
+    lease with the image's new ``image_status`` (None when the image had
+    already left the leased status)."""
+    _check_admin(context)
+    now = _now()
+    with engine.reader() as session:
+        query = sa.select(ImageLease)
+        if holder_prefix:
+            query = query.where(ImageLease.holder.startswith(
+                holder_prefix, autoescape=True))
+            if keep_prefix:
+                query = query.where(sa.not_(ImageLease.holder.startswith(
+                    keep_prefix, autoescape=True)))
+        else:
+            query = query.where(ImageLease.expires_at < now)
+        leases = [_lease_dict(lease) for lease in session.scalars(query)]
+    return [healed for healed in map(_heal, leases) if healed is not None]
+
+
+def _heal(lease):
+    """One lease, in its own transaction; None when its holder renewed or
+    released it meanwhile."""
+    with engine.writer() as session:
+        # Delete first, matching what was read: a holder that renewed
+        # meanwhile (another expires_at) keeps its lease and its image.
+        deleted = session.execute(
+            sa.delete(ImageLease)
+            .where(ImageLease.image_id == lease['image_id'],
+                   ImageLease.holder == lease['holder'],
+                   ImageLease.expires_at == lease['expires_at'])
+            .execution_options(synchronize_session=False)).rowcount
+        if deleted != 1:
+            return None
+        new_status = HEALED_STATUS.get(lease['api_version'], 'queued')
+        now = _now()
+        changed = session.execute(
+            sa.update(Image)
+            .where(Image.id == lease['image_id'],
+                   Image.status == lease['status'],
+                   Image.deleted == sa.false())
+            .values(status=new_status, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+    healed = dict(lease, image_status=new_status if changed else None)
+    if changed:
+        LOG.warning('Image %s was %s under a lease of %s that ended without '
+                    'the upload finishing; the image is %s again',
+                    lease['image_id'], lease['status'], lease['holder'],
+                    new_status)
+    return healed
+
+
+def _check_admin(context):
+    if context is not None and not getattr(context, 'is_admin', False):
+        raise exception.Forbidden()
