@@ -94,6 +94,11 @@ class Stager(upload.Uploader):
     def stage(self, context, image_id, body, content_length=None):
         return self.upload(context, image_id, body, content_length)
 
+    def enforce_limits(self, context, image):
+        """Unified limits of staging: image_stage_total, not
+        image_size_total."""
+        self.limits.enforce_stage(context, image['owner'])
+
     def activate(self, context, image_id, reader, result):
         """Record what was staged (size, checksums, virtual size) and the
         worker holding it; the image stays ``uploading``."""
@@ -229,6 +234,8 @@ class ImportService:
             # (glance-download copies the source image's formats.)
             upload.check_formats_set(image)
         self.check_state(image, request)
+        # Unified limits: the stores are written to as by an upload.
+        self.uploader.limits.enforce_import(context, image['owner'])
         if request.method == 'web-download':
             self.check_uri(request.uri)
         if request.method == 'glance-download':

@@ -107,7 +107,7 @@ class Uploader:
         check_formats_set(image)
         self.check_declared_size(content_length)
         self.check_store(store)
-        self.limits.enforce_upload(context, image['owner'])
+        self.enforce_limits(context, image)
         lease = leases.Lease(self.registry, context, image_id,
                              self.api_version, self.upload_lease_timeout,
                              self.renew_as_service)
@@ -154,6 +154,11 @@ class Uploader:
             lease.release()
         self.notify_upload(context, image)
         return image
+
+    def enforce_limits(self, context, image):
+        """Unified limits before data comes in (off without
+        use_keystone_limits)."""
+        self.limits.enforce_upload(context, image['owner'])
 
     def enforce_policy(self, context, image):
         """The upload_image policy rule."""

@@ -91,3 +91,39 @@ class UnifiedLimitsTestCase(keystone_base.KeystoneServerTestCase):
         image = self.create_image('alt_demo')
         self.upload(image, b'z' * 10, expected=413)
         self.limit('image_count_uploading', 1000)
+
+    def stage(self, image, data, expected=204):
+        status, _, body = self.call('alt_demo', 'PUT', '/v2/images/%s/stage'
+                                    % image['id'], data, headers=OCTET)
+        self.assertEqual(expected, status, body)
+        return body
+
+    def test_stage_and_import_count_against_their_limits(self):
+        self.addCleanup(self.limit, 'image_stage_total', 1000)
+        self.addCleanup(self.limit, 'image_size_total', 1000)
+        # Limits are checked before data comes in: a project already past
+        # one is refused.
+        self.stage(self.create_image('alt_demo'), b's' * (2 * MiB))
+        self.limit('image_stage_total', 1)
+        body = self.stage(self.create_image('alt_demo'), b's' * 1024,
+                          expected=413)
+        self.assertIn('image_stage_total', body['message'])
+        self.limit('image_stage_total', 1000)
+        staged = self.create_image('alt_demo')
+        self.stage(staged, b's' * 1024)
+        # An import writes to the stores: image_size_total decides.
+        self.upload(self.create_image('alt_demo'), b'u' * (2 * MiB))
+        self.limit('image_size_total', 1)
+        status, _, body = self.call(
+            'alt_demo', 'POST', '/v2/images/%s/import' % staged['id'],
+            {'method': {'name': 'glance-direct'}})
+        self.assertEqual(413, status, body)
+        self.assertIn('image_size_total', body['message'])
+        status, _, shown = self.call('alt_demo', 'GET', '/v2/images/%s'
+                                     % staged['id'])
+        self.assertEqual('uploading', shown['status'])
+        self.limit('image_size_total', 1000)
+        status, _, body = self.call(
+            'alt_demo', 'POST', '/v2/images/%s/import' % staged['id'],
+            {'method': {'name': 'glance-direct'}})
+        self.assertEqual(202, status, body)
