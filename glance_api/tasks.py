@@ -15,6 +15,7 @@ import socket
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_api import metrics
 from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
 
@@ -172,6 +173,7 @@ class TaskService:
         except Exception:
             LOG.exception('Could not record task %s as %s', task_id, status)
             return None
+        metrics.record_task(task.get('type'), status == 'success')
         self.notify(context, 'task.%s' % status, task)
         return task
 

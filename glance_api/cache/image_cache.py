@@ -29,6 +29,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
+from glance_api import metrics
 from glance_api import reader
 from glance_api import staging
 from glance_api import versions
@@ -81,6 +82,12 @@ MAX_PENDING_CHUNKS = 2
 # Hits, misses and bytes served from the cache since the process started,
 # for the metrics endpoint.
 COUNTERS = collections.Counter()
+
+
+def count_lookup(hit):
+    """One cache lookup, in COUNTERS and in /metrics."""
+    COUNTERS['hits' if hit else 'misses'] += 1
+    metrics.record_cache_lookup(hit)
 
 
 def list_opts():
@@ -172,7 +179,7 @@ class ImageCache:
         try:
             handle = open(path, 'rb')
         except FileNotFoundError:
-            COUNTERS['misses'] += 1
+            count_lookup(hit=False)
             return None
         try:
             stat = os.fstat(handle.fileno())
@@ -184,7 +191,7 @@ class ImageCache:
                             image['id'], problem)
                 handle.close()
                 self.discard(context, image['id'], forget=record is not None)
-                COUNTERS['misses'] += 1
+                count_lookup(hit=False)
                 return None
             size = stat.st_size
             stop = size if stop is None else min(stop, size)
@@ -192,7 +199,7 @@ class ImageCache:
         except Exception:
             handle.close()
             raise
-        COUNTERS['hits'] += 1
+        count_lookup(hit=True)
         return self.read_file(handle, stop - start), stop - start
 
     @staticmethod

@@ -148,6 +148,11 @@ class DownloadThroughCacheTests(CacheTestCase):
         self.assertEqual((200, data), (status, body))
         [entry] = self.cache_list()['cached_images']
         self.assertEqual(3, entry['hits'])
+        # The lookups are in /metrics too (the hit ratio of the dashboard).
+        status, _, body = self.request('GET', '/metrics')
+        self.assertEqual(200, status)
+        self.assertIn(b'glance_cache_lookup_count_total{result="hit"} 3.0',
+                      body)
         self.assertGreater(entry['last_accessed'], 0)
 
     def test_a_ranged_miss_is_not_cached(self):

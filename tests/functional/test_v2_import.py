@@ -9,6 +9,7 @@ import http.server
 import io
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -102,6 +103,18 @@ class GlanceDirectTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertEqual('api_image_import', task['type'])
         self.assertEqual({'image_id': image['id']}, task['result'])
         self.assertEqual('member-user', task['user'])
+        # Counted in /metrics (just after the task is recorded; other
+        # tests of the class may add more).
+        counted = re.compile(r'glance_task_completed_count_total\{result='
+                             r'"success",type="api_image_import"\} [1-9]')
+        deadline = time.monotonic() + 10
+        while True:
+            status, _, body = self.request('GET', '/metrics')
+            self.assertEqual(200, status)
+            if counted.search(body.decode()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertRegex(body.decode(), counted)
 
     def test_import_without_staging_is_409_and_keeps_the_image_queued(self):
         image = self.create_image(headers=MEMBER)
