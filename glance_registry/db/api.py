@@ -374,14 +374,26 @@ def _url_hash(url):
     return hashlib.sha256(url.encode('utf-8', 'surrogatepass')).hexdigest()
 
 
+# Data at an http(s) URL is read-only to the service (never written, never
+# deleted) and anyone may fetch it, so images may share it as upstream
+# allows: a claim protects data a store of the service writes or deletes.
+SHARED_URL_SCHEMES = ('http://', 'https://')
+
+
+def _shared_url(url):
+    return url[:8].lower().startswith(SHARED_URL_SCHEMES)
+
+
 def _claim_url(row):
     """Set the row's ``url_hash`` and its unique ``claim`` on the URL: held
     while the data is in use (not deleted, or pending_delete), released
-    once deleted. A row recorded twice before claims existed keeps no
-    claim until its URL changes (its twin holds it)."""
+    once deleted; never for read-only http(s) data. A row recorded twice
+    before claims existed keeps no claim until its URL changes (its twin
+    holds it)."""
     old_hash = row.url_hash
     row.url_hash = _url_hash(row.value)
-    if row.deleted and row.status != 'pending_delete':
+    if _shared_url(row.value) or (row.deleted and
+                                  row.status != 'pending_delete'):
         row.claim = None
     elif row.claim is not None or old_hash != row.url_hash:
         row.claim = row.url_hash
@@ -416,8 +428,9 @@ def _soft_delete_location(row, status, now):
 def _urls_held_elsewhere(session, image_id, urls):
     """Those of ``urls`` that a location of another image records while its
     data is in use (the image not deleted, or pending_delete: restorable).
-    Found by ``url_hash``, so rows recorded before claims existed count."""
-    urls = set(urls)
+    Found by ``url_hash``, so rows recorded before claims existed count;
+    read-only http(s) URLs are never held."""
+    urls = {url for url in urls if not _shared_url(url)}
     if not urls:
         return set()
     rows = session.scalars(

@@ -92,6 +92,16 @@ class AliasingMixin(test_v2_locations.LocationsMixin):
         status, _, body = self.download(image['id'], A)
         self.assertEqual((200, SECRET), (status, body))
 
+    def operator_file(self):
+        """A file:// URL outside the stores (only administrators may record
+        one): data the service deletes with an image it owns, so one image
+        at a time may record it."""
+        outside = tempfile.mkdtemp(dir=self.root)
+        path = os.path.join(outside, 'operator.img')
+        with open(path, 'wb') as f:
+            f.write(SECRET)
+        return 'file://' + path
+
     def assertStillQueued(self, image_id, headers):
         shown = self.show(image_id, headers)
         self.assertEqual('queued', shown['status'])
@@ -197,39 +207,40 @@ class AliasingTestCase(AliasingMixin, base.ServerTestCase):
     # -- one URL, one image ------------------------------------------------
 
     def test_url_recorded_for_another_image_is_refused_on_every_path(self):
-        url = self.served_url(SECRET)
-        first = self.queued(headers=A)
-        self.add(first['id'], {'url': url}, headers=A)
-        mine = self.queued(headers=B)
-        body = self.add(mine['id'], {'url': url}, headers=B, expected=400)
+        url = self.operator_file()
+        first = self.queued(headers=ADMIN)
+        self.add(first['id'], {'url': url}, headers=ADMIN)
+        mine = self.queued(headers=ADMIN)
+        body = self.add(mine['id'], {'url': url}, headers=ADMIN,
+                        expected=400)
         self.assertIn('already a location of another image',
                       body['message'])
         self.patch(mine['id'], [{'op': 'add', 'path': '/locations/-',
                                  'value': {'url': url, 'metadata': {}}}],
-                   B, 400)
-        status, body = self.v1_update(mine['id'], B, location=url)
+                   ADMIN, 400)
+        status, body = self.v1_update(mine['id'], ADMIN, location=url)
         self.assertEqual(400, status, body)
-        self.assertStillQueued(mine['id'], B)
-        before = self.image_ids(B)
-        status, body = self.v1_create(B, name='alias', location=url,
+        self.assertStillQueued(mine['id'], ADMIN)
+        before = self.image_ids(ADMIN)
+        status, body = self.v1_create(ADMIN, name='alias', location=url,
                                       disk_format='raw',
                                       container_format='bare')
         self.assertEqual(400, status, body)
-        self.assertEqual(before, self.image_ids(B))
+        self.assertEqual(before, self.image_ids(ADMIN))
         # Once the first image is deleted, its URL is free again.
-        self.call('DELETE', '/v2/images/%s' % first['id'], headers=A,
+        self.call('DELETE', '/v2/images/%s' % first['id'], headers=ADMIN,
                   expected=204)
-        self.add(mine['id'], {'url': url}, headers=B)
+        self.add(mine['id'], {'url': url}, headers=ADMIN)
 
     def test_concurrent_requests_for_one_url_leave_one_winner(self):
-        url = self.served_url(SECRET)
-        images = [self.queued(headers=B)['id'] for _ in range(6)]
+        url = self.operator_file()
+        images = [self.queued(headers=ADMIN)['id'] for _ in range(6)]
         statuses = []
 
         def add(image_id):
             status, _, _ = self.request_json(
                 'POST', '/v2/images/%s/locations' % image_id,
-                {'url': url}, dict(B))
+                {'url': url}, dict(ADMIN))
             statuses.append(status)
         threads = [threading.Thread(target=add, args=(image_id,))
                    for image_id in images]
@@ -239,8 +250,22 @@ class AliasingTestCase(AliasingMixin, base.ServerTestCase):
             thread.join()
         self.assertEqual([202] + [400] * 5, sorted(statuses))
         active = [i for i in images
-                  if self.show(i, B)['status'] == 'active']
+                  if self.show(i, ADMIN)['status'] == 'active']
         self.assertEqual(1, len(active))
+
+    def test_read_only_http_data_may_back_images_of_several_projects(self):
+        # The service never writes or deletes http(s) data, and whoever
+        # names the URL can fetch it: sharing it takes nothing (upstream
+        # allows it; Tempest's location tests rely on it).
+        url = self.served_url(SECRET)
+        first = self.queued(headers=A)
+        self.add(first['id'], {'url': url}, headers=A)
+        mine = self.queued(headers=B)
+        self.add(mine['id'], {'url': url}, headers=B)
+        self.call('DELETE', '/v2/images/%s' % first['id'], headers=A,
+                  expected=204)
+        status, _, body = self.download(mine['id'], B)
+        self.assertEqual((200, SECRET), (status, body))
 
     # -- deleting never takes another image's data ------------------------
 
@@ -315,12 +340,12 @@ class DelayedDeleteAliasingTestCase(AliasingMixin, base.ServerTestCase):
         self.assertFalse(os.path.exists(path))
 
     def test_pending_delete_url_stays_taken_until_scrubbed(self):
-        url = self.served_url(SECRET)
-        first = self.queued(headers=A)
-        self.add(first['id'], {'url': url}, headers=A)
-        self.call('DELETE', '/v2/images/%s' % first['id'], headers=A,
+        url = self.operator_file()
+        first = self.queued(headers=ADMIN)
+        self.add(first['id'], {'url': url}, headers=ADMIN)
+        self.call('DELETE', '/v2/images/%s' % first['id'], headers=ADMIN,
                   expected=204)
-        mine = self.queued(headers=B)
-        self.add(mine['id'], {'url': url}, headers=B, expected=400)
+        mine = self.queued(headers=ADMIN)
+        self.add(mine['id'], {'url': url}, headers=ADMIN, expected=400)
         self.scrub()
-        self.add(mine['id'], {'url': url}, headers=B)
+        self.add(mine['id'], {'url': url}, headers=ADMIN)
