@@ -51,7 +51,12 @@ class TestImageCacheWithKeystone(keystone_base.KeystoneServerTestCase):
         self.wait_for(lambda: image['id'] in self.cached_ids(),
                       'the download committed to the cache')
         self.assertEqual((200, data), self.call(
-            'demo_reader', 'GET', '/v2/images/%s/file' % image['id'])[::2])
+            'demo', 'GET', '/v2/images/%s/file' % image['id'])[::2])
+        self.assertEqual(1, self.cached_ids()[image['id']])
+        # Policy comes before the cache: a reader may not download (as
+        # upstream's download_image), cached or not.
+        self.assertEqual(403, self.call(
+            'demo_reader', 'GET', '/v2/images/%s/file' % image['id'])[0])
         self.assertEqual(1, self.cached_ids()[image['id']])
         # Another project still cannot see the private image.
         self.assertEqual(404, self.call(
