@@ -77,7 +77,17 @@ class BodySizeLimit(context.Middleware):
         chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING',
                                            '').lower()
         if length is None and chunked:
-            body = _read_up_to(environ['wsgi.input'], limit + 1)
+            try:
+                body = _read_up_to(environ['wsgi.input'], limit + 1)
+            except ValueError:
+                # eventlet's ChunkReadError: the sender's fault. The rest
+                # of the stream cannot be framed: close the connection.
+                error = exception.InvalidRequest(
+                    reason='the request body is not valid chunked transfer '
+                           'encoding')
+                resp = self.too_large(req, error)
+                resp.headers['Connection'] = 'close'
+                return resp(environ, start_response)
             length = len(body)
             if length <= limit:
                 # From here on a plain body of known length.
@@ -95,6 +105,8 @@ class BodySizeLimit(context.Middleware):
         return False
 
     def too_large(self, req, error):
+        """The answer (a webob Response) refusing ``req`` with ``error``
+        (413, or 400 for a body that cannot be read)."""
         from glance_registry import server
         return server.error_response(error)
 

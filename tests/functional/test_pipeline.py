@@ -96,6 +96,26 @@ class CorsProxySizeLimitTestCase(base.ServerTestCase):
         self.assertEqual(201, status, body)
         self.assertEqual('chunked', json.loads(body)['name'])
 
+    def test_malformed_chunked_body_is_400_and_closes(self):
+        # As the fuzz tier sent it: a path that is no image data route
+        # (%2f is '/' once decoded), so the limit filter reads the body.
+        import socket
+        with socket.create_connection(('127.0.0.1', self.api.port),
+                                      timeout=30) as sock:
+            sock.sendall(b'PUT /v2/images/%2f/file HTTP/1.1\r\n'
+                         b'Host: x\r\nTransfer-Encoding: chunked\r\n'
+                         b'Content-Type: application/octet-stream\r\n\r\n'
+                         b'5\r\nabcde\r\nzz\r\nmore\r\n')
+            answer = b''
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+        head, _, body = answer.partition(b'\r\n\r\n')
+        self.assertTrue(head.startswith(b'HTTP/1.1 400'), answer)
+        self.assertIn(b'chunked transfer encoding', body)
+
     def test_chunked_json_body_over_the_limit_is_413(self):
         status, body = self.post_chunked('y' * 5000)
         self.assertEqual(413, status, body)
