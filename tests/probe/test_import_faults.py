@@ -6,6 +6,7 @@ a new upload then works and no data is left behind."""
 import http.server
 import json
 import os
+import signal
 import threading
 import time
 
@@ -112,3 +113,31 @@ class ApiRestartReleasesTasksTest(ImportProbeTest):
         self.wait_for_row_status(image_id, 'queued', timeout=60)
         self.assert_released(image_id)
         self.assert_usable(image_id, since=killed_at)
+
+
+class ApiHungPastTaskLeaseTest(ImportProbeTest):
+
+    def test_resumed_api_leaves_the_released_image_queued(self):
+        image_id = self.create_image()
+        self.start_web_download(image_id)
+        self.wait_until(lambda: self.task(image_id)['status'] ==
+                        'processing', what='the task processing')
+        self.signal_daemon(self.api, signal.SIGSTOP)
+        stopped_at = time.time()
+        self.wait_for_row_status(image_id, 'queued',
+                                 timeout=self.task_lease + 30)
+        self.assert_released(image_id)
+        # The import wakes up and its source sends everything: the job
+        # learns its task was failed and activates nothing.
+        self.signal_daemon(self.api, signal.SIGCONT)
+        self.source.go_on.set()
+        self.wait_until(lambda: 'stopped before it finished' not in
+                        self.task(image_id)['message'],
+                        what='the resumed import to end')
+        self.assertEqual('failure', self.task(image_id)['status'])
+        self.assertEqual('queued', self.row(image_id)['status'])
+        self.assertEqual([], self.row(image_id)['locations'])
+        self.assertEqual([], os.listdir(os.path.join(self.api.lib,
+                                                     'staging')))
+        self.assert_usable(image_id, b'uploaded after the hung import',
+                           since=stopped_at)
