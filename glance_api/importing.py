@@ -398,12 +398,17 @@ def catalog_endpoint(catalog, service_type, region, interface):
 
 
 def release(registry, context, image, values, failed=None, drop=(),
-            properties=None):
+            properties=None, task_id=None):
     """Drop the import lock (and the properties in ``drop``), with
     ``values`` and ``properties``; a compare-and-swap on the image's
     status. The registry removes a property only by rewriting all of
-    them."""
+    them. With ``task_id``, LeaseLost (409) unless that task still holds
+    the image (the registry releases the image of a task whose lease
+    expired)."""
     current = registry.image_get(context, image_id=image['id'])
+    if task_id is not None and (current.get('properties') or {}).get(
+            IMPORT_TASK) != task_id:
+        raise exception.LeaseLost(image_id=image['id'], status='importing')
     properties = dict(current.get('properties') or {}, **(properties or {}))
     for name in (IMPORT_TASK,) + tuple(drop):
         properties.pop(name, None)
@@ -426,6 +431,8 @@ class Heartbeat:
         self.task_id = task_id
         self.stopped = threading.Event()
         self.message = None
+        #: Set when the registry failed the task (its lease had expired).
+        self.lost = False
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def start(self):
@@ -435,9 +442,23 @@ class Heartbeat:
         interval = max(1, self.tasks.conf.task_lease_timeout // 3)
         while not self.stopped.wait(interval):
             try:
-                self.tasks.renew(self.context, self.task_id, self.message)
+                task = self.tasks.renew(self.context, self.task_id,
+                                        self.message)
             except Exception:
                 LOG.exception('Could not renew task %s', self.task_id)
+                continue
+            if task and task.get('status') not in ('pending', 'processing'):
+                LOG.warning('Task %s was ended by someone else (%s): its '
+                            'lease had expired', self.task_id,
+                            task.get('status'))
+                self.lost = True
+                return
+
+    def check(self):
+        """ImportFailed once the registry failed the task."""
+        if self.lost:
+            raise ImportFailed(reason='task %s lost its lease and was '
+                                      'failed' % self.task_id)
 
     def stop(self):
         self.stopped.set()
@@ -465,6 +486,8 @@ class ImportJob:
         self.written = []      # (store id, AddResult, reader)
         self.failed = []
         self.staged = False
+        #: The registry released the image (the task's lease expired).
+        self.released_elsewhere = False
         self.plugin_values = {}
         self.plugin_properties = {}
         self.done = threading.Event()
@@ -608,6 +631,7 @@ class ImportJob:
 
     def write_to_stores(self, heartbeat):
         for store in self.request.stores:
+            heartbeat.check()
             heartbeat.message = 'Importing to %s' % store
             try:
                 self.write_to_store(store)
@@ -671,7 +695,8 @@ class ImportJob:
         every new location; copy-image only drops its lock."""
         if self.request.method == 'copy-image':
             return release(self.registry, self.context, self.image, {},
-                           failed=','.join(self.failed))
+                           failed=','.join(self.failed),
+                           task_id=self.task['id'])
         values = dict(upload.measured_values(self.written[0][2]),
                       status='active',
                       locations=[upload.location_value(result)
@@ -679,13 +704,23 @@ class ImportJob:
                       **self.plugin_values)
         return release(self.registry, self.context, self.image, values,
                        failed=','.join(self.failed), drop=(STAGE_HOST,),
-                       properties=self.plugin_properties)
+                       properties=self.plugin_properties,
+                       task_id=self.task['id'])
 
     def roll_back(self):
         """Remove the data this job wrote; the image back to queued (its
-        own status, for copy-image) with the failed stores named."""
+        own status, for copy-image) with the failed stores named. An image
+        the task no longer holds (the registry released it) is left as it
+        is, with the copies it records."""
+        held = self.held()
         for _, result, _ in self.written:
-            self.delete_data(result.location)
+            if held or self.request.method != 'copy-image':
+                self.delete_data(result.location)
+        if not held:
+            LOG.warning('Image %s is no longer held by import task %s; left '
+                        'as it is', self.image_id, self.task['id'])
+            self.released_elsewhere = True
+            return
         failed = ','.join(self.failed or self.request.stores)
         try:
             if self.request.method == 'copy-image':
@@ -698,23 +733,43 @@ class ImportJob:
                         for loc in current.get('locations') or []
                         if loc['url'] not in new]
                 release(self.registry, self.context, self.image,
-                        {'locations': kept}, failed=failed)
+                        {'locations': kept}, failed=failed,
+                        task_id=self.task['id'])
             else:
                 release(self.registry, self.context, self.image, {
                     'status': 'queued', 'size': None, 'virtual_size': None,
                     'checksum': None, 'os_hash_algo': None,
                     'os_hash_value': None}, failed=failed,
-                    drop=(STAGE_HOST,))
-        except (exception.NotFound, exception.InvalidStatusTransition):
+                    drop=(STAGE_HOST,), task_id=self.task['id'])
+        except (exception.NotFound, exception.InvalidStatusTransition,
+                exception.LeaseLost):
             LOG.info('Image %s changed while its import failed; left as '
                      'it is', self.image_id)
         except Exception:
             LOG.exception('Could not release image %s after its import '
                           'failed', self.image_id)
 
+    def held(self):
+        """Whether this job's task still holds the image."""
+        try:
+            image = self.registry.image_get(self.context,
+                                            image_id=self.image_id)
+        except exception.NotFound:
+            return False
+        except Exception:
+            return True
+        return (image.get('properties') or {}).get(IMPORT_TASK) == \
+            self.task['id']
+
     def clean_staging(self):
-        if self.request.method != 'copy-image':
-            self.staging.discard(self.image_id)
+        if self.request.method == 'copy-image':
+            return
+        if self.released_elsewhere and \
+                self.request.method == 'glance-direct':
+            # The registry put the image back to uploading: the staged
+            # data is what a new import reads.
+            return
+        self.staging.discard(self.image_id)
 
     def delete_data(self, location):
         try:

@@ -192,19 +192,22 @@ class DeadlineReader:
 
 def release_previous(registry_factory):
     """Release what previous runs of this glance-api (same host and port)
-    still hold: their images go back to queued (v2) or killed (v1) now,
-    not when the leases expire. Partial data: the file store keeps none
-    of an upload that never finished."""
+    still hold: their images go back to queued (v2) or killed (v1), and
+    their import tasks fail, now, not when the leases expire. Partial
+    data: the file store keeps none of an upload that never finished."""
     registry = registry_factory()
+    healed = []
     try:
-        healed = registry.image_lease_expire(
-            context_module.get_admin_context(),
-            holder_prefix=holder_prefix(),
-            keep_prefix=generation_prefix())
-    except Exception as e:
-        LOG.warning('Could not release the upload leases of a previous '
-                    'run: %s; the registry heals them when they expire', e)
-        return []
+        for what, expire in (('upload leases', registry.image_lease_expire),
+                             ('import tasks', registry.task_lease_expire)):
+            try:
+                healed.extend(expire(context_module.get_admin_context(),
+                                     holder_prefix=holder_prefix(),
+                                     keep_prefix=generation_prefix()))
+            except Exception as e:
+                LOG.warning('Could not release the %s of a previous run: '
+                            '%s; the registry heals them when they expire',
+                            what, e)
     finally:
         registry.close()
     for lease in healed:

@@ -3,18 +3,20 @@ type), kept in the registry's ``tasks`` table.
 
 A task goes pending -> processing -> success or failure, with ``result``
 and ``message``; once finished it expires ``task_time_to_live`` hours
-later. The glance-api process running a task is its ``holder`` and renews
+later. The glance-api process running a task is its ``holder`` (named as
+the holders of upload leases, ``glance_api.leases``) and renews
 ``lease_expires_at`` while it works; a task whose lease ran out is failed
-by the next request that meets it (see :meth:`TaskService.fail_if_abandoned`).
+and its image released by the registry's lease healer, or by the next
+request that meets it (see :meth:`TaskService.fail_if_abandoned`), and
+glance-api releases the tasks of its previous run when it starts.
 """
 
 import datetime
-import os
-import socket
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance_api import leases
 from glance_api import metrics
 from glance_api import notifier as notifier_module
 from glance_api import policy as policy_module
@@ -29,9 +31,10 @@ task_opts = [
     cfg.IntOpt('task_lease_timeout', default=300, min=5,
                help='Seconds a running import task stays held by the '
                     'glance-api process running it without renewing; past '
-                    'it, the task is failed and its image released the '
-                    'next time a request meets them. The holder renews '
-                    'about every third of this time.'),
+                    'it, the registry fails the task and returns its image '
+                    'to its status before the import (or the next request '
+                    'that meets them does). The holder renews about every '
+                    'third of this time.'),
 ]
 
 TASK_STATUSES = ('pending', 'processing', 'success', 'failure')
@@ -60,12 +63,6 @@ def parse_time(value):
         value.replace('Z', '+00:00')).replace(tzinfo=None)
 
 
-def holder_id(self_url=None):
-    """Who this process is, as recorded on the tasks it runs: its
-    ``worker_self_reference_url`` (when set), host and process id."""
-    return '%s#%s:%d' % (self_url or '', socket.gethostname(), os.getpid())
-
-
 def task_payload(task):
     """What a task.* notification carries: the task without its holder."""
     return {name: task.get(name) for name in (
@@ -80,11 +77,16 @@ class TaskService:
     def __init__(self, registry, conf=CONF, policy=None, self_url=None,
                  notifier=None):
         conf.register_opts(task_opts)
-        self.holder = holder_id(self_url)
         self.registry = registry
         self.notifier = notifier or notifier_module.get_notifier(conf)
         self.conf = conf
         self.policy = policy or policy_module.get_enforcer(conf)
+
+    @property
+    def holder(self):
+        """This process, as its upload leases name it: a worker forked
+        after the app was loaded has its own pid and generation."""
+        return leases.holder()
 
     # -- the tasks API -------------------------------------------------------
 

@@ -139,6 +139,8 @@ OPERATIONS = {
     'image_lease_release': write('image_id', 'holder'),
     'image_lease_get_all': read(optional=('holder_prefix',)),
     'image_lease_expire': write(optional=('holder_prefix', 'keep_prefix')),
+    # import tasks whose glance-api died: failed, their images released.
+    'task_lease_expire': write(optional=('holder_prefix', 'keep_prefix')),
 }
 
 

@@ -3,11 +3,13 @@
 Every ``lease_check_interval`` seconds it heals the upload leases that
 expired (their glance-api died or hung; see ``glance_registry.db.leases``):
 each image goes back to ``queued`` (v2) or ``killed`` (v1) by
-compare-and-swap, so several registry processes running the task at once
-heal each lease once. The registry never touches a store: partial data of
-the file store never outlives its writer (it is written anonymously and
-linked into place when complete), and glance-api cleans what its own
-previous run left when it starts (``glance_api.leases``).
+compare-and-swap; it also fails the import tasks whose lease expired and
+returns their images to their status before the import. Several registry
+processes running the task at once heal each lease once. The registry
+never touches a store: partial data of the file store never outlives its
+writer (it is written anonymously and linked into place when complete),
+and glance-api cleans what its own previous run left when it starts
+(``glance_api.leases``).
 """
 
 import threading
@@ -24,7 +26,9 @@ healer_opts = [
     cfg.IntOpt('lease_check_interval', default=10, min=1,
                help='Seconds between two checks for expired upload leases '
                     '(an image whose glance-api stopped renewing its lease '
-                    'goes back to queued, or killed for v1).'),
+                    'goes back to queued, or killed for v1) and import '
+                    'task leases (the task fails, its image goes back to '
+                    'its status before the import).'),
 ]
 
 CONF = cfg.CONF
@@ -36,14 +40,18 @@ def list_opts():
 
 
 def heal_once():
-    """Heal every expired lease now; returns what was healed."""
-    try:
-        return leases.image_lease_expire(None)
-    except exception.ServiceUnavailable as e:
-        LOG.warning('Could not check upload leases: %s', e)
-    except Exception:
-        LOG.exception('Could not check upload leases')
-    return []
+    """Heal every expired upload lease and import task lease now; returns
+    what was healed."""
+    healed = []
+    for what, expire in (('upload leases', leases.image_lease_expire),
+                         ('import task leases', leases.task_lease_expire)):
+        try:
+            healed.extend(expire(None))
+        except exception.ServiceUnavailable as e:
+            LOG.warning('Could not check %s: %s', what, e)
+        except Exception:
+            LOG.exception('Could not check %s', what)
+    return healed
 
 
 class LeaseHealer:

@@ -82,6 +82,7 @@ from glance_registry.db.leases import (  # noqa: F401,E402
     image_lease_release,
     image_lease_get_all,
     image_lease_expire,
+    task_lease_expire,
 )
 
 LOG = logging.getLogger(__name__)

@@ -11,6 +11,11 @@ compare-and-swap, so a second upload is accepted again.
 
 Expiry times are the registry's clock: the holder says for how long, never
 until when, so clocks of api hosts do not matter.
+
+Import tasks follow the same rule with their own ``holder`` and
+``lease_expires_at`` columns (renewed by the glance-api running the import):
+:func:`task_lease_expire` fails a task whose lease ran out and returns the
+image it held to where the import found it.
 """
 
 import datetime
@@ -27,6 +32,9 @@ LOG = logging.getLogger(__name__)
 
 ImageLease = models.ImageLease
 Image = models.Image
+ImageProperty = models.ImageProperty
+Task = models.Task
+TaskInfo = models.TaskInfo
 
 API_VERSIONS = ('v1', 'v2')
 # Where an expired lease sends its image, by API version.
@@ -198,6 +206,122 @@ def _heal(lease):
                     lease['image_id'], lease['status'], lease['holder'],
                     new_status)
     return healed
+
+
+# Import tasks --------------------------------------------------------------
+
+UNFINISHED_TASK = ('pending', 'processing')
+# The image properties an import holds its image with (glance_api.importing).
+IMPORT_TASK = 'os_glance_import_task'
+IMPORTING_TO = 'os_glance_importing_to_stores'
+FAILED_IMPORT = 'os_glance_failed_import'
+STAGE_HOST = 'os_glance_stage_host'
+# Hours a failed task is kept, as glance-api's task_time_to_live default.
+TASK_TIME_TO_LIVE = 48
+ABANDONED_MESSAGE = ('The glance-api process running this task (%s) stopped '
+                     'before it finished.')
+
+
+@engine.write_operation
+def task_lease_expire(context, holder_prefix=None, keep_prefix=None):
+    """Fail the unfinished import tasks whose lease expired or, with
+    ``holder_prefix``, those of the holders it starts but those
+    ``keep_prefix`` starts; the image each held goes back to ``queued``
+    (``uploading`` when a glance-direct import's data is still staged; an
+    active image of copy-image stays active) with the stores it was still
+    importing to named in ``os_glance_failed_import``. Administrators only.
+    Returns one dict per failed task with the image's new ``image_status``
+    (None when the task no longer held its image)."""
+    _check_admin(context)
+    now = _now()
+    with engine.reader() as session:
+        query = sa.select(Task.id, Task.holder, Task.lease_expires_at,
+                          Task.image_id).where(
+            Task.status.in_(UNFINISHED_TASK), Task.deleted == sa.false())
+        if holder_prefix:
+            query = query.where(Task.holder.startswith(holder_prefix,
+                                                       autoescape=True))
+            if keep_prefix:
+                query = query.where(sa.not_(Task.holder.startswith(
+                    keep_prefix, autoescape=True)))
+        else:
+            query = query.where(Task.lease_expires_at < now)
+        tasks = [dict(row._mapping) for row in session.execute(query)]
+    return [failed for failed in map(_fail_task, tasks) if failed]
+
+
+def _fail_task(task):
+    """One task and its image, in one transaction; None when its holder
+    renewed or finished it meanwhile."""
+    now = _now()
+    with engine.writer() as session:
+        # Matching what was read: a holder that renewed meanwhile (another
+        # lease_expires_at) keeps its task and its image.
+        failed = session.execute(
+            sa.update(Task)
+            .where(Task.id == task['id'], Task.holder == task['holder'],
+                   Task.lease_expires_at == task['lease_expires_at'],
+                   Task.status.in_(UNFINISHED_TASK))
+            .values(status='failure', lease_expires_at=None, updated_at=now,
+                    expires_at=now + datetime.timedelta(
+                        hours=TASK_TIME_TO_LIVE))
+            .execution_options(synchronize_session=False)).rowcount
+        if failed != 1:
+            return None
+        info = session.get(TaskInfo, task['id'])
+        if info is None:
+            info = TaskInfo(task_id=task['id'])
+            session.add(info)
+        info.message = ABANDONED_MESSAGE % task['holder']
+        method = ((info.input or {}).get('import_req') or {}).get(
+            'method') or {}
+        image_status = _release_import(session, task, method.get('name'))
+    LOG.warning('Import task %s was abandoned by %s (lease ended %s); '
+                'failed it, its image is %s', task['id'], task['holder'],
+                task['lease_expires_at'], image_status or 'unchanged')
+    return dict(task, status='failure', image_status=image_status)
+
+
+def _release_import(session, task, method):
+    """The image ``task`` held, back to its pre-import status by
+    compare-and-swap; its status, or None when the task did not hold
+    it."""
+    from glance_registry.db import api as db_api
+    if not task['image_id']:
+        return None
+    image = session.scalars(sa.select(Image).where(
+        Image.id == task['image_id'], Image.deleted == sa.false())).first()
+    if image is None:
+        return None
+    properties = {row.name: row.value for row in session.scalars(
+        sa.select(ImageProperty).where(
+            ImageProperty.image_id == image.id,
+            ImageProperty.deleted == sa.false()))}
+    if properties.get(IMPORT_TASK) != task['id']:
+        return None
+    failed = [store for store in
+              (properties.get(FAILED_IMPORT) or '').split(',') +
+              (properties.get(IMPORTING_TO) or '').split(',') if store]
+    properties.pop(IMPORT_TASK)
+    properties[IMPORTING_TO] = ''
+    properties[FAILED_IMPORT] = ','.join(dict.fromkeys(failed))
+    values = {'properties': properties}
+    if image.status == 'importing':
+        if method == 'glance-direct':
+            # The job that died never cleaned the staging area: the data
+            # staged (and measured) is still there to import again.
+            values['status'] = 'uploading'
+        else:
+            properties.pop(STAGE_HOST, None)
+            values.update(status='queued', size=None, virtual_size=None,
+                          checksum=None, os_hash_algo=None,
+                          os_hash_value=None)
+    try:
+        return db_api._image_update(None, session, image.id, values,
+                                    purge_props=True,
+                                    from_state=image.status)['status']
+    except (exception.InvalidStatusTransition, exception.NotFound):
+        return None
 
 
 def _check_admin(context):

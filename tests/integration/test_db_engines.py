@@ -20,6 +20,8 @@ from tests.unit.registry.db import test_image_list
 from tests.unit.registry.db import test_images
 from tests.unit.registry.db import test_metadef
 from tests.unit.registry.db import test_migration
+from tests.unit.registry.db import test_leases
+from tests.unit.registry.db import test_task_leases
 from tests.unit.registry.db import test_tasks
 
 MYSQL_SERVER = 'mysql+pymysql://root@127.0.0.1'
@@ -82,7 +84,8 @@ def _engine_test_classes():
     """Every DBTestCase of the unit modules, once per engine."""
     classes = {}
     for module in (test_images, test_image_list, test_children, test_tasks,
-                   test_metadef, test_migration, test_cache):
+                   test_metadef, test_migration, test_cache, test_leases,
+                   test_task_leases):
         for name, value in sorted(vars(module).items()):
             if (isinstance(value, type) and
                     issubclass(value, base.DBTestCase) and
