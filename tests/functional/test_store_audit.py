@@ -153,3 +153,8 @@ class StoreAuditTestCase(lifecycle.LifecycleMixin, base.ServerTestCase):
         self.assertIn('image %s, 15 bytes' % crashed, result.stdout)
         self.assertRegex(result.stdout, r'\d+ orphan\(s\), 0 deleted, \d+ '
                          r'location\(s\) with missing data')
+
+
+class StoreAuditOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                      StoreAuditTestCase):
+    """The same, the audit reaching the registry over oslo.messaging."""
