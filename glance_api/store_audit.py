@@ -90,9 +90,12 @@ class StoreAudit:
             try:
                 listed[store.name] = {obj.key: obj
                                       for obj in store.list_objects()}
-            except store_exceptions.StoreListNotSupported:
+            except store_exceptions.StoreError as e:
+                # Not listable (StoreListNotSupported) or unreachable: its
+                # orphans go unchecked, its locations are still checked.
                 report['stores'].append({'store': store.name,
-                                         'listed': False, 'objects': 0})
+                                         'listed': False, 'objects': 0,
+                                         'error': str(e)})
                 continue
             report['stores'].append({'store': store.name, 'listed': True,
                                      'objects': len(listed[store.name])})
@@ -194,8 +197,8 @@ def format_report(report):
             lines.append('store %s: %d object(s) listed'
                          % (store['store'], store['objects']))
         else:
-            lines.append('store %s: cannot be listed, orphans not checked'
-                         % store['store'])
+            lines.append('store %s: orphans not checked: %s'
+                         % (store['store'], store['error']))
     for orphan in report['orphans']:
         lines.append('orphan %s (store %s, image %s, %d bytes, %d s old): %s'
                      % (orphan['uri'], orphan['store'],

@@ -258,7 +258,15 @@ class Store(driver.Store):
             if datadir.real in seen:
                 continue
             seen.add(datadir.real)
-            with os.scandir(datadir.real) as entries:
+            try:
+                entries = os.scandir(datadir.real)
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                raise exceptions.BackendUnavailable(
+                    store=self.name, reason='cannot list %s: %s'
+                    % (datadir.path, e.strerror))
+            with entries:
                 for entry in entries:
                     try:
                         st = entry.stat(follow_symlinks=False)
