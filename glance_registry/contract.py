@@ -61,6 +61,7 @@ OPERATIONS = {
     'image_location_find': read('image_id', optional=('status',)),
     'image_location_referenced_elsewhere': read('image_id'),
     'image_location_set_status': write('image_id', 'location_id', 'status'),
+    'image_location_get_all': read(optional=('marker', 'limit')),
     # delayed delete (the scrubber)
     'image_mark_deleted': write('image_id'),
     'image_restore': write('image_id'),

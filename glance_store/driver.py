@@ -18,6 +18,14 @@ AddResult = collections.namedtuple('AddResult', 'location size metadata')
 AddResult.__doc__ = """What ``add`` stored: the location URI, the number of
 bytes written and driver metadata (at least ``{"store": name}``)."""
 
+StoreObject = collections.namedtuple(
+    'StoreObject', 'key uri image_id size modified_at')
+StoreObject.__doc__ = """One piece of data a store holds in its own space:
+its ``key`` in the store (what :meth:`Store.object_key` gives for a location
+naming it), a ``uri`` to show, the ``image_id`` it was written for (None
+when its name says none), its ``size`` in bytes and ``modified_at`` (a POSIX
+timestamp)."""
+
 
 class Store:
     """Base class of the drivers.
@@ -100,6 +108,22 @@ class Store:
 
     def delete(self, location):
         """Remove the data at ``location``; NotFound if there is none."""
+        raise exceptions.StoreDeleteNotSupported(store=self.name)
+
+    def list_objects(self):
+        """Iterate :class:`StoreObject` for every piece of data in the
+        space this store writes to, partial uploads included. Drivers that
+        cannot list cheaply raise StoreListNotSupported."""
+        raise exceptions.StoreListNotSupported(store=self.name)
+
+    def object_key(self, location):
+        """The ``key`` :meth:`list_objects` gives the data ``location``
+        names, None when the location is outside this store's space."""
+        return None
+
+    def delete_object(self, key):
+        """Remove the data :meth:`list_objects` listed as ``key`` (a
+        partial upload too); NotFound if it is gone."""
         raise exceptions.StoreDeleteNotSupported(store=self.name)
 
     def metadata(self):

@@ -82,6 +82,16 @@ class InUse(StoreError):
     message = 'Image data at %(uri)s is in use: %(reason)s'
 
 
+# 501
+class StoreListNotSupported(StoreError):
+    """The driver cannot list the data it holds (the store audit skips
+    its orphan check)."""
+
+    code = 'store_list_not_supported'
+    http_status = 501
+    message = 'Store %(store)s cannot list the image data it holds'
+
+
 # 410: upstream glance answers an upload to a read-only store with 410 Gone.
 class StoreAddDisabled(StoreError):
     code = 'store_add_disabled'

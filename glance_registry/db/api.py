@@ -1138,6 +1138,33 @@ def image_location_find(context, image_id, status=None):
             session.scalars(query.order_by(ImageLocation.id))])
 
 
+@read_operation
+def image_location_get_all(context, marker=None, limit=None):
+    """Every location row whose data is in use (not deleted, or
+    ``pending_delete``), by id after ``marker``, with its image's status:
+    what the store audit compares the stores with. Administrators only."""
+    if not _is_admin(context):
+        raise exception.Forbidden()
+    limit = _check_limit(limit)
+    query = (sa.select(ImageLocation, Image.status, Image.deleted)
+             .join(Image, Image.id == ImageLocation.image_id)
+             .where(sa.or_(ImageLocation.deleted == sa.false(),
+                           ImageLocation.status == 'pending_delete'))
+             .order_by(ImageLocation.id))
+    if marker is not None:
+        if isinstance(marker, bool) or not isinstance(marker, int):
+            raise exception.InvalidParameterValue(
+                value=marker, param='marker', extra='a location id')
+        query = query.where(ImageLocation.id > marker)
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.reader() as session:
+        return [dict(_location_to_dict(row), image_id=row.image_id,
+                     deleted=bool(row.deleted), image_status=status,
+                     image_deleted=bool(image_deleted))
+                for row, status, image_deleted in session.execute(query)]
+
+
 @write_operation
 def image_location_set_status(context, image_id, location_id, status):
     """Set the status of a location row, deleted or not (admin only)."""

@@ -248,6 +248,59 @@ class Store(driver.Store):
                 return False
             path = parent
 
+    # -- listing (the store audit) -----------------------------------------
+
+    def list_objects(self):
+        """Every regular file directly in a data directory: image files and
+        the hidden temp files of uploads (``.<image_id>.<random>.tmp``)."""
+        seen = set()
+        for datadir in self.datadirs:
+            if datadir.real in seen:
+                continue
+            seen.add(datadir.real)
+            try:
+                entries = os.scandir(datadir.real)
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                raise exceptions.BackendUnavailable(
+                    store=self.name, reason='cannot list %s: %s'
+                    % (datadir.path, e.strerror))
+            with entries:
+                for entry in entries:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue
+                    if not stat.S_ISREG(st.st_mode):
+                        continue
+                    path = os.path.join(datadir.real, entry.name)
+                    yield driver.StoreObject(
+                        path, location_mod.file_uri(path),
+                        _image_id_of(entry.name), st.st_size, st.st_mtime)
+
+    def object_key(self, location):
+        try:
+            path = location_mod.file_path(self.parse(location))
+        except exceptions.StoreError:
+            return None
+        real = os.path.realpath(path)
+        if os.path.dirname(real) in {d.real for d in self.datadirs}:
+            return real
+        return None
+
+    def delete_object(self, key):
+        if os.path.dirname(key) not in {d.real for d in self.datadirs}:
+            raise exceptions.Forbidden(
+                uri=location_mod.file_uri(key),
+                reason='the path is outside the data directories of store '
+                       '%s' % self.name)
+        try:
+            os.unlink(key)
+        except FileNotFoundError:
+            raise exceptions.NotFound(uri=location_mod.file_uri(key))
+        LOG.info('Deleted %s from store %s', key, self.name)
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):
@@ -471,6 +524,18 @@ def _check_image_id(image_id):
             or '\x00' in image_id):
         raise exceptions.BadStoreUri(uri=repr(image_id),
                                      reason='not a valid image id')
+
+
+def _image_id_of(name):
+    """The image an entry of a data directory was written for: its name,
+    or for a temp file ``.<image_id>.<random>.tmp`` the part in between;
+    None for other hidden files."""
+    if not name.startswith('.'):
+        return name
+    parts = name[1:].rsplit('.', 2)
+    if len(parts) == 3 and parts[2] == 'tmp' and parts[0]:
+        return parts[0]
+    return None
 
 
 def _link_fd(fd, path):

@@ -468,3 +468,47 @@ class FileStoreConcurrencyTest(testtools.TestCase):
         self.assertEqual([], errors)
         self.assertEqual(sorted('img-%d' % n for n in range(8)),
                          sorted(os.listdir(datadir)))
+
+
+class FileStoreListingTest(testtools.TestCase):
+    """list_objects/object_key/delete_object: what the store audit uses."""
+
+    def setUp(self):
+        super().setUp()
+        self.datadir = os.path.realpath(
+            self.useFixture(fixtures.TempDir()).path)
+        self.store = file_store(self.datadir)
+
+    def test_lists_image_files_and_temp_files_with_their_image(self):
+        image_id = str(uuid.uuid4())
+        result = self.store.add(image_id, io.BytesIO(b'abc'), 3)
+        temp = os.path.join(self.datadir, '.%s.00ff.tmp' % image_id)
+        with open(temp, 'wb') as f:
+            f.write(b'partial')
+        os.mkdir(os.path.join(self.datadir, 'a-directory'))
+        objects = {obj.key: obj for obj in self.store.list_objects()}
+        path = os.path.join(self.datadir, image_id)
+        self.assertEqual({path, temp}, set(objects))
+        self.assertEqual((image_id, 3, result.location),
+                         (objects[path].image_id, objects[path].size,
+                          objects[path].uri))
+        self.assertEqual((image_id, 7),
+                         (objects[temp].image_id, objects[temp].size))
+        self.assertEqual(path, self.store.object_key(result.location))
+        self.assertIsNone(self.store.object_key('file:///etc/passwd'))
+        self.assertIsNone(self.store.object_key('http://example.com/x'))
+
+    def test_delete_object_removes_listed_data_only_in_the_datadirs(self):
+        temp = os.path.join(self.datadir, '.abc.00ff.tmp')
+        with open(temp, 'wb') as f:
+            f.write(b'partial')
+        self.store.delete_object(temp)
+        self.assertEqual([], list(self.store.list_objects()))
+        self.assertRaises(exceptions.NotFound, self.store.delete_object,
+                          temp)
+        outside = self.useFixture(fixtures.TempDir()).path
+        victim = os.path.join(outside, 'keep')
+        open(victim, 'wb').close()
+        self.assertRaises(exceptions.Forbidden, self.store.delete_object,
+                          victim)
+        self.assertTrue(os.path.exists(victim))

@@ -302,3 +302,33 @@ class LocationClaimTests(ChildTestCase):
         self.assertRaises(exception.ImageNotFound,
                           api.image_location_referenced_elsewhere, P3,
                           self.image_id)
+
+
+class LocationGetAllTests(ChildTestCase):
+    """image_location_get_all: what the store audit compares stores with."""
+
+    def test_lists_in_use_locations_with_their_image_in_pages(self):
+        api.image_location_add(P1, self.image_id, {'url': 'file:///a'})
+        other_id = api.image_create(P2, {'owner': 'p2'})['id']
+        api.image_location_add(P2, other_id, {'url': 'file:///b'})
+        api.image_update(P2, other_id, {'status': 'pending_delete'})
+        api.image_destroy(P2, other_id)
+        gone_id = api.image_create(P2, {'owner': 'p2'})['id']
+        api.image_location_add(P2, gone_id, {'url': 'file:///c'})
+        api.image_destroy(P2, gone_id)
+        rows = api.image_location_get_all(base.ADMIN)
+        self.assertEqual(
+            [('file:///a', self.image_id, 'active', False),
+             ('file:///b', other_id, 'pending_delete', True)],
+            [(row['url'], row['image_id'], row['status'],
+              row['image_deleted']) for row in rows])
+        [first] = api.image_location_get_all(base.ADMIN, limit=1)
+        self.assertEqual(rows[:1], [first])
+        self.assertEqual(rows[1:], api.image_location_get_all(
+            base.ADMIN, marker=first['id']))
+
+    def test_is_for_administrators_and_checks_its_marker(self):
+        self.assertRaises(exception.Forbidden, api.image_location_get_all, P1)
+        self.assertRaises(exception.InvalidParameterValue,
+                          api.image_location_get_all, base.ADMIN,
+                          marker='x')
