@@ -72,6 +72,9 @@ class _Metrics:
         self.cache = prom.Counter(
             'glance_cache_lookup_count', 'Image cache lookups by result '
             '(hit, miss); the hit ratio is hit / (hit + miss).', ['result'])
+        self.cache_bytes = prom.Counter(
+            'glance_cache_served_bytes', 'Bytes of image data sent from the '
+            'image cache.')
         self.tasks = prom.Counter(
             'glance_task_completed_count', 'Tasks ended, by type and result '
             '(success, failure).', ['type', 'result'])
@@ -92,6 +95,12 @@ def record_cache_lookup(hit):
     """Count one lookup of the image cache."""
     if CONF.metrics.enabled:
         get().cache.labels('hit' if hit else 'miss').inc()
+
+
+def record_cache_bytes(count):
+    """Count ``count`` bytes sent from the image cache."""
+    if CONF.metrics.enabled:
+        get().cache_bytes.inc(count)
 
 
 def record_task(task_type, success):

@@ -219,15 +219,21 @@ class ImageCache:
 
     @staticmethod
     def read_file(handle, length):
-        with handle:
-            while length > 0:
-                chunk = handle.read(min(CHUNK_SIZE, length))
-                if not chunk:
-                    raise exception.GlanceException(
-                        'cache file ended %d bytes early' % length)
-                length -= len(chunk)
-                COUNTERS['bytes_served'] += len(chunk)
-                yield chunk
+        served = 0
+        try:
+            with handle:
+                while length > 0:
+                    chunk = handle.read(min(CHUNK_SIZE, length))
+                    if not chunk:
+                        raise exception.GlanceException(
+                            'cache file ended %d bytes early' % length)
+                    length -= len(chunk)
+                    served += len(chunk)
+                    yield chunk
+        finally:
+            # Counted once per download, however it ended.
+            COUNTERS['bytes_served'] += served
+            metrics.record_cache_bytes(served)
 
     # Filling --------------------------------------------------------------
 
