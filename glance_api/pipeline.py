@@ -53,9 +53,12 @@ class BodySizeLimit(pipeline.BodySizeLimit):
     """max_request_body_size for every body except image data."""
 
     def unlimited(self, req):
-        # The raw PATH_INFO: a path that is not UTF-8 is the app's to
-        # refuse with 400.
-        path = req.environ.get('PATH_INFO', '')
+        # The path as sent (eventlet's RAW_PATH_INFO, still
+        # percent-encoded): an image id spelled %2f is still an upload the
+        # app refuses at once, not a body to read here first; a path that
+        # is not UTF-8 is the app's to refuse with 400.
+        path = req.environ.get('RAW_PATH_INFO',
+                               req.environ.get('PATH_INFO', ''))
         return any(req.method == method and pattern.match(path)
                    for method, pattern in _IMAGE_DATA)
 

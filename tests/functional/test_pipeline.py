@@ -96,25 +96,46 @@ class CorsProxySizeLimitTestCase(base.ServerTestCase):
         self.assertEqual(201, status, body)
         self.assertEqual('chunked', json.loads(body)['name'])
 
-    def test_malformed_chunked_body_is_400_and_closes(self):
-        # As the fuzz tier sent it: a path that is no image data route
-        # (%2f is '/' once decoded), so the limit filter reads the body.
+    def raw_exchange(self, request):
+        """Send ``request`` bytes as they are; the bytes answered until the
+        server closes the connection or 30 s pass."""
         import socket
+        answer = b''
         with socket.create_connection(('127.0.0.1', self.api.port),
                                       timeout=30) as sock:
-            sock.sendall(b'PUT /v2/images/%2f/file HTTP/1.1\r\n'
-                         b'Host: x\r\nTransfer-Encoding: chunked\r\n'
-                         b'Content-Type: application/octet-stream\r\n\r\n'
-                         b'5\r\nabcde\r\nzz\r\nmore\r\n')
-            answer = b''
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                answer += data
+            sock.sendall(request)
+            try:
+                while True:
+                    data = sock.recv(65536)
+                    if not data:
+                        break
+                    answer += data
+            except socket.timeout:
+                pass
+        return answer
+
+    def test_malformed_chunked_json_body_is_400_and_closes(self):
+        answer = self.raw_exchange(
+            b'POST /v2/images HTTP/1.1\r\nHost: x\r\n'
+            b'Transfer-Encoding: chunked\r\n'
+            b'Content-Type: application/json\r\n\r\n'
+            b'5\r\n{"nam\r\nzz\r\nmore\r\n')
         head, _, body = answer.partition(b'\r\n\r\n')
         self.assertTrue(head.startswith(b'HTTP/1.1 400'), answer)
+        self.assertIn(b'Connection: close', head)
         self.assertIn(b'chunked transfer encoding', body)
+
+    def test_upload_to_a_path_no_image_has_is_answered_at_once(self):
+        # As the fuzz tier sent it: %2f is not an image id, and the chunked
+        # body announces more than it sends. The answer must not wait for
+        # the rest of a body no route will read.
+        answer = self.raw_exchange(
+            b'PUT /v2/images/%2f/file HTTP/1.1\r\nHost: x\r\n'
+            b'Transfer-Encoding: chunked\r\n'
+            b'Content-Type: application/octet-stream\r\n\r\n'
+            b'5\r\nabcde\r\n0x10\r\nshort\r\n')
+        self.assertRegex(answer.split(b'\r\n', 1)[0],
+                         rb'^HTTP/1\.1 4\d\d ')
 
     def test_chunked_json_body_over_the_limit_is_413(self):
         status, body = self.post_chunked('y' * 5000)
