@@ -45,13 +45,16 @@ class InfoController:
         return http_helpers.json_response({'stores': result})
 
     def store_entry(self, store):
+        """One store as upstream lists it: ``default`` and ``read-only``
+        are the string "true" (what Tempest's waiters and glanceclient
+        compare with), absent otherwise."""
         entry = {'id': store.name}
         if store.description:
             entry['description'] = store.description
         if store is self.stores.default:
-            entry['default'] = True
+            entry['default'] = 'true'
         if not store.writable:
-            entry['read-only'] = True
+            entry['read-only'] = 'true'
         return entry
 
     def usage(self, req):

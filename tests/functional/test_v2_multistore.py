@@ -45,10 +45,10 @@ class MultiStoreTestCase(MultiStoreConfigMixin,
         self.assertEqual(200, status, body)
         self.assertEqual({'stores': [
             {'id': 'fast', 'description': 'Fast local disk',
-             'default': True},
+             'default': 'true'},
             {'id': 'cheap', 'description': 'Slow but roomy'},
             {'id': 'web', 'description': 'Images on web servers',
-             'read-only': True}]}, body)
+             'read-only': 'true'}]}, body)
 
     def test_stores_detail_adds_type_and_properties_for_admins(self):
         status, _, body = self.request_json('GET', '/v2/info/stores/detail',
@@ -58,7 +58,7 @@ class MultiStoreTestCase(MultiStoreConfigMixin,
         self.assertEqual(['fast', 'cheap', 'web'],
                          [s['id'] for s in body['stores']])
         self.assertEqual({'id': 'fast', 'description': 'Fast local disk',
-                          'default': True, 'type': 'file',
+                          'default': 'true', 'type': 'file',
                           'properties': {'data_dirs': [self.fast_dir],
                                          'chunk_size': 65536}},
                          stores['fast'])
@@ -183,8 +183,8 @@ class SingleStoreTestCase(store_helpers.StoreCallsMixin,
     def test_stores_info_names_each_type_with_file_as_default(self):
         status, _, body = self.request_json('GET', '/v2/info/stores')
         self.assertEqual(200, status, body)
-        self.assertEqual({'stores': [{'id': 'file', 'default': True},
-                                     {'id': 'http', 'read-only': True}]},
+        self.assertEqual({'stores': [{'id': 'file', 'default': 'true'},
+                                     {'id': 'http', 'read-only': 'true'}]},
                          body)
 
     def test_upload_records_the_file_store_and_accepts_its_id(self):
@@ -216,9 +216,9 @@ class GlanceClientStoresTestCase(MultiStoreConfigMixin,
         # glanceclient prints the answer as JSON in a wrapped table.
         output = flat(self.glance('stores-info'))
         self.assertIn('{"id":"fast","description":"Fastlocaldisk",'
-                      '"default":true}', output)
+                      '"default":"true"}', output)
         self.assertIn('{"id":"web","description":"Imagesonwebservers",'
-                      '"read-only":true}', output)
+                      '"read-only":"true"}', output)
         self.assertNotIn('properties', output)
         detail = flat(self.glance('stores-info', '--detail'))
         self.assertIn('"type":"file","properties":{"data_dirs":["%s"]'
