@@ -21,6 +21,7 @@ import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import uuidutils
 
 from glance_api import import_plugins
 from glance_api import images
@@ -125,8 +126,10 @@ class ImportRequest:
     def __init__(self, method, stores, all_stores_must_succeed=True,
                  uri=None, body=None):
         #: glance-download: the source image's URL (its data is at
-        #: ``.../file``) and the token to read it with.
+        #: ``.../file``) and the token to read it with; or why the source
+        #: cannot be found (the task fails with it).
         self.source_image_url = None
+        self.source_error = None
         self.token = None
         self.method = method
         self.stores = stores
@@ -308,7 +311,9 @@ class ImportService:
     def find_source_image(self, context, request):
         """glance-download: the URL of the source image in the Image API
         of ``glance_region`` (Keystone's catalog, the interface asked for,
-        public by default), checked by the URL filter."""
+        public by default), checked by the URL filter. As upstream, only
+        the arguments are refused here (400); a region or interface the
+        catalog lacks fails the task, as an unreachable source would."""
         method = request.body['method']
         image_id = method.get('glance_image_id')
         region = method.get('glance_region')
@@ -316,18 +321,23 @@ class ImportService:
         if not isinstance(image_id, str) or not image_id:
             raise exception.InvalidRequest(
                 reason='glance-download needs method.glance_image_id')
+        if not uuidutils.is_uuid_like(image_id):
+            raise exception.InvalidRequest(
+                reason='the remote image id does not look like a UUID: %s'
+                       % image_id)
         if not isinstance(region, str) or not region:
             raise exception.InvalidRequest(
                 reason='glance-download needs method.glance_region')
+        request.token = getattr(context, 'auth_token', None)
         endpoint = catalog_endpoint(getattr(context, 'service_catalog', None),
                                     'image', region, interface)
         if endpoint is None:
-            raise exception.InvalidRequest(
-                reason='no %s Image API endpoint of region %s in the '
-                       'service catalog' % (interface, region))
+            request.source_error = (
+                'no %s Image API endpoint of region %s in the service '
+                'catalog' % (interface, region))
+            return
         request.source_image_url = '%s/v2/images/%s' % (
             endpoint.rstrip('/'), image_id)
-        request.token = getattr(context, 'auth_token', None)
         self.url_filter.check(request.source_image_url)
 
     def check_uri(self, uri):
@@ -384,16 +394,23 @@ class ImportService:
 
 def catalog_endpoint(catalog, service_type, region, interface):
     """The URL of ``service_type`` in ``region`` for ``interface`` in a
-    Keystone v3 service catalog (list of services), None if absent."""
+    service catalog (list of services), None if absent. Both shapes are
+    read: Keystone v3's (one endpoint per interface, ``interface`` and
+    ``url``) and the one keystonemiddleware's X-Service-Catalog carries
+    (one entry per region with ``publicURL``, ``internalURL``,
+    ``adminURL``)."""
     for service in catalog or []:
         if not isinstance(service, dict) or \
                 service.get('type') != service_type:
             continue
         for endpoint in service.get('endpoints') or []:
-            if region in (endpoint.get('region'),
-                          endpoint.get('region_id')) and \
-                    endpoint.get('interface') == interface:
+            if not isinstance(endpoint, dict) or region not in (
+                    endpoint.get('region'), endpoint.get('region_id')):
+                continue
+            if endpoint.get('interface') == interface:
                 return endpoint.get('url')
+            if endpoint.get(interface + 'URL'):
+                return endpoint[interface + 'URL']
     return None
 
 
@@ -534,6 +551,8 @@ class ImportJob:
         one reader (cap, hashes, format inspection)."""
         headers = {}
         if self.request.method == 'glance-download':
+            if self.request.source_error:
+                raise ImportFailed(reason=self.request.source_error)
             headers = {'X-Auth-Token': self.request.token or ''}
             self.read_source_metadata(headers)
             url = self.request.source_image_url + '/file'

@@ -612,10 +612,21 @@ class GlanceDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
             cls.tearDownClass()
             raise
 
-    def catalog_headers(self, region='RegionTwo'):
-        catalog = [{'type': 'image', 'name': 'glance', 'endpoints': [
-            {'interface': 'public', 'region': region,
-             'region_id': region, 'url': self.other_api.url}]}]
+    def catalog_headers(self, region='RegionTwo', keystonemiddleware=False):
+        """Headers carrying a catalog with the other region's Image API:
+        in Keystone v3's shape, or (``keystonemiddleware``) in the shape
+        keystonemiddleware's X-Service-Catalog has, one entry per region
+        with publicURL, internalURL and adminURL."""
+        if keystonemiddleware:
+            endpoints = [{'region': region,
+                          'publicURL': self.other_api.url,
+                          'internalURL': self.other_api.url,
+                          'adminURL': self.other_api.url}]
+        else:
+            endpoints = [{'interface': 'public', 'region': region,
+                          'region_id': region, 'url': self.other_api.url}]
+        catalog = [{'type': 'image', 'name': 'glance',
+                    'endpoints': endpoints}]
         return dict(MEMBER, **{'X-Service-Catalog': json.dumps(catalog),
                                'X-Auth-Token': 'noauth'})
 
@@ -657,13 +668,46 @@ class GlanceDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertNotIn('not_copied', active)
         self.assertEqual(1024 * 1024, active['virtual_size'])
 
-    def test_a_region_missing_from_the_catalog_is_400(self):
+    def test_the_catalog_keystonemiddleware_sends_finds_the_source(self):
+        source, data = self.source_image()
         status, _, image = self.request_json(
             'POST', '/v2/images', {'name': 'copy'}, MEMBER)
+        self.assertEqual(201, status, image)
         self.start_import(image['id'], {
-            'name': 'glance-download', 'glance_image_id': image['id'],
-            'glance_region': 'RegionNine'}, headers=self.catalog_headers(),
+            'name': 'glance-download', 'glance_image_id': source['id'],
+            'glance_region': 'RegionTwo', 'glance_service_interface':
+            'internal'}, headers=self.catalog_headers(
+                keystonemiddleware=True))
+        self.wait_for(image['id'], ('active',))
+        self.assertEqual(data, self.download(image['id']))
+
+    def test_a_region_missing_from_the_catalog_fails_the_task(self):
+        # As upstream: accepted, then the task fails and the image is
+        # queued again with the properties it had.
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {'name': 'copy', 'os_distro': 'windows'},
+            MEMBER)
+        self.assertEqual(201, status, image)
+        self.start_import(image['id'], {
+            'name': 'glance-download',
+            'glance_image_id': '00000000-0000-0000-0000-000000000000',
+            'glance_region': 'RegionNine'}, headers=self.catalog_headers())
+        task = self.wait_for_task(image['id'])
+        self.assertEqual('failure', task['status'])
+        self.assertIn('RegionNine', task['message'])
+        after = self.show(image['id'])
+        self.assertEqual(('queued', 'windows'),
+                         (after['status'], after['os_distro']))
+
+    def test_a_source_id_that_is_no_uuid_is_400(self):
+        status, _, image = self.request_json(
+            'POST', '/v2/images', {'name': 'copy'}, MEMBER)
+        answer = self.start_import(image['id'], {
+            'name': 'glance-download', 'glance_image_id': 'foo',
+            'glance_region': 'RegionTwo'}, headers=self.catalog_headers(),
             expected=400)
+        self.assertIn('image id does not look like a UUID', str(answer))
+        self.assertEqual('queued', self.show(image['id'])['status'])
 
     def test_a_missing_source_image_fails_the_task(self):
         status, _, image = self.request_json(
