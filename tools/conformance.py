@@ -17,6 +17,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -33,15 +34,18 @@ WORKSPACE = os.path.join(REPO, '.conformance')
 DEFAULT_REGEX = r'(^tempest\.api\.image|^glance_tempest_plugin)'
 HTTP_IMAGE = 'cirros.qcow2'
 STORES = {'cheap': 'file', 'robust': 'file', 'web': 'http'}
+IMPORT_METHODS = ('glance-direct', 'web-download', 'copy-image',
+                  'glance-download')
 
 # What we serve today, flag by flag ([image-feature-enabled] and friends);
 # README "Conformance" says why each is set so.
 FEATURES = {
     'image-feature-enabled': {
         'api_v2': True,
-        # Interoperable import (issue 14) has not landed.
-        'import_image': False,
-        'image_conversion': False,
+        # Interoperable import with every method, and the image_conversion
+        # plugin on glance-direct and web-download (qemu-img).
+        'import_image': True,
+        'image_conversion': True,
         'os_glance_reserved': True,
         # show_multiple_locations is served (turned on below) and the web
         # store is http.
@@ -54,8 +58,12 @@ FEATURES = {
         'store_weight_enabled': False,
     },
     'image': {
-        # The cache (issue 15) has not landed.
-        'image_caching_enabled': False,
+        # glance-api runs the keystone+cachemanagement flavor.
+        'image_caching_enabled': True,
+        # A second glance-api, its own staging and cache folders, listed in
+        # the catalog as image_remote: imports and deletes of images staged
+        # on the first are passed on, each node caches on its own.
+        'alternate_image_endpoint': 'image_remote',
     },
     'glance_api': {'system_scope_supported': False},
     # Secure RBAC is served: the plugin's RBAC tests (project admin, member
@@ -119,28 +127,64 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def start_glance(keystone, root, http_port):
-    """glance-registry and glance-api (two workers, three stores) in the
-    keystone flavor; returns (registry, api), both started."""
+    """glance-registry, glance-api (two workers, three stores, every import
+    method, the image cache) and a second glance-api beside it, both in the
+    keystone+cachemanagement flavor; returns (registry, api, remote_api),
+    all started."""
     auth = {'paste_deploy': {'flavor': 'keystone'},
             'keystone_authtoken': keystone.authtoken_conf}
-    registry = daemons.Registry(root=root, overrides=auth)
+    registry = daemons.Registry(root=os.path.join(root, 'registry'),
+                                overrides=auth)
     registry.setUp()
-    # As a deployment does (devstack too): Tempest's metadefs tests take
-    # the first resource type the catalog has.
-    subprocess.run([os.path.join(daemons.BIN, 'glance-manage'),
-                    '--config-file', registry.conf_path, 'db_load_metadefs',
-                    os.path.join(REPO, 'etc', 'metadefs')],
-                   check=True, capture_output=True)
-    images = os.path.join(root, 'var', 'lib', 'glance')
-    api_overrides = dict(auth)
-    api_overrides.update({
+    apis = []
+    try:
+        # As a deployment does (devstack too): Tempest's metadefs tests
+        # take the first resource type the catalog has.
+        subprocess.run([os.path.join(daemons.BIN, 'glance-manage'),
+                        '--config-file', registry.conf_path,
+                        'db_load_metadefs', os.path.join(REPO, 'etc',
+                                                         'metadefs')],
+                       check=True, capture_output=True)
+        ports = [daemons.free_port(), daemons.free_port()]
+        for name, port, workers in (('api', ports[0], 2),
+                                    ('remote-api', ports[1], 1)):
+            api = daemons.Api(registry, root=os.path.join(root, name),
+                              port=port, overrides=api_overrides(
+                                  auth, root, port, workers,
+                                  [http_port] + ports))
+            api.setUp()
+            apis.append(api)
+    except Exception:
+        for daemon in apis + [registry]:
+            daemon.cleanUp()
+        raise
+    return registry, apis[0], apis[1]
+
+
+def api_overrides(auth, root, port, workers, fetched_ports):
+    """glance-api.conf of one node: its own staging and cache folders, the
+    image stores shared with the other node."""
+    images = os.path.join(root, 'images')
+    node = os.path.join(root, 'node-%d' % port)
+    overrides = dict(auth)
+    overrides['paste_deploy'] = {'flavor': 'keystone+cachemanagement'}
+    overrides.update({
         'DEFAULT': {
-            'workers': 2,
+            'workers': workers,
             'use_user_token': True,
             'show_multiple_locations': True,
             'enabled_backends': ', '.join(
                 '%s:%s' % item for item in STORES.items()),
+            'enabled_import_methods': ', '.join(IMPORT_METHODS),
+            # Names this node to the other one (staged data is passed on
+            # to the node that holds it) and in the cache records.
+            'worker_self_reference_url': 'http://127.0.0.1:%d' % port,
+            'image_cache_dir': os.path.join(node, 'image-cache'),
+            # Tempest waits build_timeout for a queued image to be cached.
+            'cache_prefetcher_interval': 2,
         },
+        'os_glance_staging_store': {
+            'filesystem_store_datadir': os.path.join(node, 'staging')},
         'glance_store': {'default_backend': 'cheap'},
         'cheap': {'filesystem_store_datadir': os.path.join(images, 'cheap'),
                   'store_description': 'Cheap file store'},
@@ -148,19 +192,17 @@ def start_glance(keystone, root, http_port):
                    os.path.join(images, 'robust'),
                    'store_description': 'Robust file store'},
         'web': {'store_description': 'Read-only http store'},
-        # The http image is served on loopback, which the URL filter
+        'image_import_opts': {'image_import_plugins': 'image_conversion'},
+        'image_conversion': {'output_format': 'raw'},
+        # The http image and both nodes (glance-download reads the image
+        # API named in the catalog) are on loopback, which the URL filter
         # refuses unless named.
-        'import_filtering_opts': {'allowed_hosts': '[127.0.0.1]',
-                                  'allowed_ports': '[80, 443, %d]'
-                                  % http_port},
+        'import_filtering_opts': {
+            'allowed_hosts': '[127.0.0.1]',
+            'allowed_ports': '[80, 443, %s]' % ', '.join(
+                str(p) for p in fetched_ports)},
     })
-    try:
-        api = daemons.Api(registry, root=root, overrides=api_overrides)
-        api.setUp()
-    except Exception:
-        registry.cleanUp()
-        raise
-    return registry, api
+    return overrides
 
 
 def write_tempest_conf(path, keystone, http_url, enforce_scope):
@@ -255,6 +297,9 @@ def summary_line(results):
 
 def main():
     args = parse_args()
+    # tools/run-tests stops a run past its time with SIGTERM: leave through
+    # the finally blocks, which stop the daemons and Keystone.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     venv = os.path.abspath(args.tempest_venv)
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     os.makedirs(WORKSPACE)
@@ -272,17 +317,21 @@ def main():
     keystone = keystone_fixture.KeystoneFixture(serial=True)
     keystone.setUp()
     try:
-        registry, api = start_glance(
+        registry, api, remote_api = start_glance(
             keystone, os.path.join(WORKSPACE, 'glance'),
             http_server.server_port)
         try:
             keystone.set_image_url(api.url)
+            keystone.add_service('image_remote', 'glance-remote',
+                                 remote_api.url)
             write_tempest_conf(conf, keystone, http_url, args.enforce_scope)
-            print('Keystone %s, glance-api %s, glance-registry %s; '
-                  'logs in %s' % (keystone.base_url, api.url, registry.url,
-                                  WORKSPACE), flush=True)
+            print('Keystone %s, glance-api %s and %s, glance-registry %s; '
+                  'logs in %s' % (keystone.base_url, api.url,
+                                  remote_api.url, registry.url, WORKSPACE),
+                  flush=True)
             rc = run_tempest(venv, conf, args)
         finally:
+            remote_api.cleanUp()
             api.cleanUp()
             registry.cleanUp()
     finally:

@@ -352,6 +352,21 @@ class KeystoneFixture(fixtures.Fixture):
             self._admin('PATCH', '/endpoints/%s' % endpoint_id,
                         {'endpoint': {'url': url}})
 
+    def add_service(self, service_type, name, url):
+        """A service of ``service_type`` with public, internal and admin
+        endpoints in RegionOne at ``url`` (a second glance-api, for
+        example). Returns (service id, {interface: endpoint id})."""
+        service_id = self._admin('POST', '/services', {
+            'service': {'type': service_type, 'name': name},
+        })['service']['id']
+        endpoint_ids = {}
+        for interface in ('public', 'internal', 'admin'):
+            endpoint_ids[interface] = self._admin('POST', '/endpoints', {
+                'endpoint': {'service_id': service_id,
+                             'interface': interface, 'region_id': REGION,
+                             'url': url}})['endpoint']['id']
+        return service_id, endpoint_ids
+
     def set_registered_limit(self, resource_name, default_limit):
         """The default unified limit of ``resource_name`` for the image
         service in every project (created, or changed when it exists;
@@ -582,17 +597,8 @@ class KeystoneFixture(fixtures.Fixture):
                 user.project_id, user.user_id, roles[role]))
             self.users[name] = user
 
-        service_id = self._admin('POST', '/services', {
-            'service': {'type': 'image', 'name': 'glance',
-                        'description': 'OpenStack Image'},
-        })['service']['id']
-        self.image_service_id = service_id
-        for interface in ('public', 'internal', 'admin'):
-            self.image_endpoint_ids[interface] = self._admin(
-                'POST', '/endpoints', {'endpoint': {
-                    'service_id': service_id, 'interface': interface,
-                    'region_id': REGION, 'url': self.image_url},
-                })['endpoint']['id']
+        self.image_service_id, self.image_endpoint_ids = self.add_service(
+            'image', 'glance', self.image_url)
 
 
 def _password_auth(username, password, project_name):
