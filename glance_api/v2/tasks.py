@@ -35,11 +35,16 @@ def task_view(task, detail=True):
 
 def image_task_view(task):
     """An image's task (GET /v2/images/{image_id}/tasks): the whole
-    record, with the request and user that started it."""
+    record, with the request and user that started it. Upstream's code
+    answers ``request_id`` and ``user_id`` (its database keys, what
+    Tempest reads), its API reference ``request-id`` and ``user``: both
+    are given."""
     view = task_view(task)
     view.pop('self')
     view.pop('schema')
     view.update({'image_id': task.get('image_id'),
+                 'request_id': task.get('request_id'),
+                 'user_id': task.get('user_id'),
                  'request-id': task.get('request_id'),
                  'user': task.get('user_id'),
                  'expires_at': http_helpers.isotime(task.get('expires_at')),

@@ -103,6 +103,10 @@ class TasksTestCase(store_helpers.StoreCallsMixin, base.ServerTestCase):
         self.assertEqual(image['id'], shown['image_id'])
         self.assertEqual('req-1', shown['request-id'])
         self.assertEqual('member-user', shown['user'])
+        # Upstream's code answers its database keys too (Tempest reads
+        # request_id).
+        self.assertEqual(('req-1', 'member-user'),
+                         (shown['request_id'], shown['user_id']))
         status, _, _ = self.request_json(
             'GET', '/v2/images/%s/tasks' % image['id'], headers=OTHER)
         self.assertEqual(404, status)
