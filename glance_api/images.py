@@ -7,6 +7,7 @@ data live in :mod:`glance_api.upload` / the image data controller.
 """
 
 import copy
+import hashlib
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -214,6 +215,76 @@ def apply_changes(image, changes):
     return image
 
 
+# What validation_data of a location may give.
+VALIDATION_KEYS = ('checksum', 'os_hash_algo', 'os_hash_value')
+
+
+def _location_entry(value):
+    """A location of a JSON patch: url, metadata and, when given, the
+    validation_data its image's hashes are set (or checked) from."""
+    entry = {'url': value['url'], 'metadata': value.get('metadata', {})}
+    if value.get('validation_data') is not None:
+        entry['validation_data'] = value['validation_data']
+    return entry
+
+
+def location_validation_values(image, locations, hashing_algorithm):
+    """The hashes the ``validation_data`` of a patch's ``locations`` set
+    on ``image``, as upstream decides them: values equal to the image's
+    are fine; a different value where the image has one, values that
+    disagree, new values for an image that is not queued, or values that
+    are malformed (not hex, wrong size, another os_hash_algo than
+    ``hashing_algorithm``) are 409."""
+    given = {}
+    for location in locations:
+        data = location.get('validation_data')
+        if data is None:
+            continue
+        if not isinstance(data, dict) or set(data) - set(VALIDATION_KEYS):
+            raise exception.InvalidRequest(
+                reason='validation_data takes only %s'
+                       % ', '.join(VALIDATION_KEYS))
+        for key, value in data.items():
+            if given.get(key, value) != value:
+                raise exception.Conflict(
+                    'Conflicting values for %s in validation_data' % key)
+            given[key] = value
+    new = {key: value for key, value in given.items()
+           if value != image.get(key)}
+    for key in new:
+        if image.get(key):
+            raise exception.Conflict(
+                '%s is already set with a different value' % key)
+    if not new:
+        return {}
+    if image['status'] != 'queued':
+        raise exception.Conflict(
+            'New values for %s may be given only while the image is queued'
+            % ', '.join(sorted(new)))
+    checksum = new.get('checksum')
+    if checksum is not None and not _is_hex(checksum, 16):
+        raise exception.Conflict(
+            'checksum %r is not 32 hex digits (md5)' % (checksum,))
+    algo = new.get('os_hash_algo', image.get('os_hash_algo'))
+    if algo != hashing_algorithm:
+        raise exception.Conflict('os_hash_algo must be %s, not %s'
+                                 % (hashing_algorithm, algo))
+    value = new.get('os_hash_value')
+    size = hashlib.new(algo).digest_size
+    if value is not None and not _is_hex(value, size):
+        raise exception.Conflict('os_hash_value %r is not %d hex digits of '
+                                 '%s' % (value, size * 2, algo))
+    return new
+
+
+def _is_hex(value, size):
+    """``value`` is ``size`` bytes written as hex digits."""
+    try:
+        return isinstance(value, str) and len(bytes.fromhex(value)) == size
+    except ValueError:
+        return False
+
+
 def apply_location_change(image, change):
     """Apply one change of ``/locations`` to ``image['locations']``."""
     locations = image.setdefault('locations', [])
@@ -223,13 +294,14 @@ def apply_location_change(image, change):
         if len(path) != 1:
             raise exception.InvalidRequest(
                 reason='replace applies to /locations as a whole')
-        new = [{'url': loc['url'], 'metadata': loc.get('metadata', {})}
-               for loc in change['value']]
+        new = [_location_entry(loc) for loc in change['value']]
         old_urls = sorted(loc['url'] for loc in locations)
         if locations and sorted(loc['url'] for loc in new) != old_urls:
-            raise exception.Forbidden(
-                'The locations of an image with data may only be '
-                'reordered, not replaced.')
+            # 400 as upstream answers it (a bad request, not a policy).
+            raise exception.InvalidRequest(
+                reason='the locations of an image with data may only be '
+                       'reordered, not replaced or removed (remove one '
+                       'with a remove operation)')
         image['locations'] = new
         image['_locations_changed'] = True
         return
@@ -241,9 +313,7 @@ def apply_location_change(image, change):
         if index > len(locations):
             raise exception.InvalidRequest(
                 reason='location index %d out of range' % index)
-        value = change['value']
-        locations.insert(index, {'url': value['url'],
-                                 'metadata': value.get('metadata', {})})
+        locations.insert(index, _location_entry(change['value']))
     else:
         if index >= len(locations):
             raise exception.InvalidRequest(
@@ -497,6 +567,11 @@ class ImageService:
             if location['url'] not in known:
                 size = self.check_new_location(context, location['url'],
                                                image['id'])
+        # (hashing_algorithm is glance_api.upload's option, registered by
+        # the uploader the server builds beside this service.)
+        values.update(location_validation_values(
+            image, new['locations'],
+            getattr(self.conf, 'hashing_algorithm', 'sha512')))
         values['locations'] = [
             {'url': loc['url'],
              'metadata': self.location_metadata(loc['url'],

@@ -47,7 +47,7 @@ OPTIONS = [
 ]
 CONF.register_opts(OPTIONS)
 
-VALIDATION_KEYS = ('checksum', 'os_hash_algo', 'os_hash_value')
+VALIDATION_KEYS = image_module.VALIDATION_KEYS
 HEX = re.compile('^[0-9a-f]+$')
 
 

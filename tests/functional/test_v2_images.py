@@ -788,6 +788,73 @@ class ImagesWithLocationsTestCase(test_v2_locations.DataServerMixin,
         _, _, image = self.request_json('GET', '/v2/images/%s' % image['id'])
         self.assertEqual(('queued', []), (image['status'], image['locations']))
 
+    def patch_locations(self, image_id, changes, expected):
+        status, _, body = self.request(
+            'PATCH', '/v2/images/%s' % image_id,
+            json.dumps(changes).encode(), PATCH_V21)
+        self.assertEqual(expected, status, body)
+        return json.loads(body) if expected == 200 else body
+
+    def test_patch_validation_data_sets_the_hashes_a_mismatch_is_409(self):
+        url = self.served_url(b'0123456789')
+        _, _, image = self.request_json('POST', '/v2/images', {
+            'disk_format': 'raw', 'container_format': 'bare'})
+        hashes = {'checksum': '1' * 32, 'os_hash_algo': 'sha512',
+                  'os_hash_value': 'deadbeef' * 16}
+        body = self.patch_locations(image['id'], [
+            {'op': 'add', 'path': '/locations/-',
+             'value': {'url': url, 'metadata': {},
+                       'validation_data': hashes}}], 200)
+        self.assertEqual('active', body['status'])
+        self.assertEqual(hashes, {k: body[k] for k in hashes})
+        self.assertNotIn('validation_data', body['locations'][0])
+        # The same values with a second location: accepted.
+        body = self.patch_locations(image['id'], [
+            {'op': 'add', 'path': '/locations/-',
+             'value': {'url': url + '#second', 'metadata': {},
+                       'validation_data': hashes}}], 200)
+        self.assertEqual(2, len(body['locations']))
+        # Any value that differs from the image's: 409, nothing changes.
+        for key, value in (('checksum', '2' * 32),
+                           ('os_hash_value', 'beefdead' * 16),
+                           ('os_hash_algo', 'sha256')):
+            self.patch_locations(image['id'], [
+                {'op': 'add', 'path': '/locations/-',
+                 'value': {'url': url + '#third', 'metadata': {},
+                           'validation_data': dict(hashes, **{
+                               key: value})}}], 409)
+        _, _, image = self.request_json('GET', '/v2/images/%s' % image['id'])
+        self.assertEqual(2, len(image['locations']))
+        self.assertEqual(hashes, {k: image[k] for k in hashes})
+
+    def test_patch_validation_data_of_another_algorithm_is_409(self):
+        url = self.served_url(b'0123456789')
+        _, _, image = self.request_json('POST', '/v2/images', {
+            'disk_format': 'raw', 'container_format': 'bare'})
+        self.patch_locations(image['id'], [
+            {'op': 'add', 'path': '/locations/-',
+             'value': {'url': url, 'metadata': {}, 'validation_data': {
+                 'os_hash_algo': 'sha256', 'os_hash_value': 'ab' * 32}}}],
+            409)
+        _, _, image = self.request_json('GET', '/v2/images/%s' % image['id'])
+        self.assertEqual(('queued', None), (image['status'],
+                                            image['os_hash_value']))
+
+    def test_replacing_locations_by_fewer_is_400(self):
+        url = self.served_url(b'0123456789')
+        _, _, image = self.request_json('POST', '/v2/images', {
+            'disk_format': 'raw', 'container_format': 'bare'})
+        two = [{'url': url, 'metadata': {}},
+               {'url': url + '#second', 'metadata': {}}]
+        for location in two:
+            self.patch_locations(image['id'], [
+                {'op': 'add', 'path': '/locations/-', 'value': location}],
+                200)
+        self.patch_locations(image['id'], [
+            {'op': 'replace', 'path': '/locations', 'value': two[:1]}], 400)
+        _, _, image = self.request_json('GET', '/v2/images/%s' % image['id'])
+        self.assertEqual(2, len(image['locations']))
+
 
 class ImagesOverMessagingTestCase(base.RegistryOverMessagingMixin,
                                   ImagesTestCase):
