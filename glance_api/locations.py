@@ -8,12 +8,15 @@ JSON patch of ``/locations`` it does not need ``show_multiple_locations``,
 and it only ever applies to a queued image, so it cannot swap the data
 of an image that is already in use.
 
-The hashes come from ``validation_data`` when the caller gives them, or,
-with ``do_secure_hash`` on (the default), from reading the data once in a
-background green thread after the answer (the image is usable at once;
-``checksum`` and ``os_hash_value`` appear when the read ends). When both
-are there the read verifies the given values, and an image whose data
-does not match them goes to ``killed``.
+Each add is recorded as a ``location_import`` task of the image (as
+upstream does). The hashes come from ``validation_data`` (any algorithm
+hashlib guarantees) when the caller gives them; with ``do_secure_hash`` on
+(the default) the data is read once in a background green thread after the
+answer (the image is usable at once and shows its ``os_hash_algo``;
+``checksum`` and ``os_hash_value`` appear when the read ends, and the task
+succeeds). When the data does not match the given values the task fails and
+the image goes back to ``queued`` without hashes (the location stays, as
+upstream leaves it).
 
 ``GET /v2/images/{id}/locations`` lists ``url`` and ``metadata`` of each
 location, for the service role by default.
@@ -27,6 +30,7 @@ from oslo_log import log as logging
 
 from glance_api import images as image_module
 from glance_api import reader as reader_module
+from glance_api import tasks as task_module
 from glance_api import upload
 from glance_registry.common import exception
 from glance_registry.common import retry
@@ -55,9 +59,17 @@ def list_opts():
     return [(None, OPTIONS)]
 
 
-def check_validation_data(data, hashing_algorithm):
-    """``validation_data`` as registry values; 400 naming what is wrong."""
-    if data is None:
+# Algorithms validation_data may name: those hashlib has everywhere, of a
+# fixed digest size.
+HASH_ALGORITHMS = frozenset(name for name in hashlib.algorithms_guaranteed
+                            if not name.startswith('shake_'))
+TASK_TYPE = 'location_import'
+
+
+def check_validation_data(data):
+    """``validation_data`` as registry values (empty when none is given);
+    400 naming what is wrong."""
+    if not data:
         return {}
     if not isinstance(data, dict):
         raise exception.InvalidRequest(
@@ -71,18 +83,18 @@ def check_validation_data(data, hashing_algorithm):
         if key not in data:
             raise exception.InvalidRequest(
                 reason='validation_data needs %s' % key)
-    if data['os_hash_algo'] != hashing_algorithm:
+    algorithm = data['os_hash_algo']
+    if algorithm not in HASH_ALGORITHMS:
         raise exception.InvalidRequest(
-            reason='validation_data os_hash_algo must be %s (this '
-                   'service\'s hashing_algorithm), not %r'
-            % (hashing_algorithm, data['os_hash_algo']))
-    digest_size = hashlib.new(hashing_algorithm).digest_size * 2
+            reason='validation_data os_hash_algo %r is none of %s'
+            % (algorithm, ', '.join(sorted(HASH_ALGORITHMS))))
+    digest_size = hashlib.new(algorithm).digest_size * 2
     value = data['os_hash_value']
     if (not isinstance(value, str) or len(value) != digest_size
             or not HEX.match(value)):
         raise exception.InvalidRequest(
             reason='validation_data os_hash_value must be %d hex digits '
-                   'of %s' % (digest_size, hashing_algorithm))
+                   'of %s' % (digest_size, algorithm))
     checksum = data.get('checksum')
     if checksum is not None and (not isinstance(checksum, str)
                                  or len(checksum) != 32
@@ -95,7 +107,7 @@ def check_validation_data(data, hashing_algorithm):
 class LocationService:
     """Add and fetch image locations; the steps of ImageService apply."""
 
-    def __init__(self, images, conf=CONF, spawn=None):
+    def __init__(self, images, conf=CONF, spawn=None, tasks=None):
         self.images = images
         self.registry = images.registry
         self.stores = images.stores
@@ -103,6 +115,8 @@ class LocationService:
         self.conf = conf
         conf.register_opts(upload.upload_opts)
         self.spawn = spawn or _spawn
+        self.tasks = tasks or task_module.TaskService(
+            self.registry, conf, self.policy, notifier=images.notifier)
 
     def add(self, context, image_id, url, validation_data=None):
         image = self.images.get(context, image_id)
@@ -118,18 +132,29 @@ class LocationService:
             raise exception.Conflict(
                 'A location can be added only to a queued image; image '
                 '%s is %s' % (image_id, image['status']))
-        hashes = check_validation_data(validation_data,
-                                       self.conf.hashing_algorithm)
+        given = check_validation_data(validation_data)
         image_module.check_quotas(self.conf, image.get('properties') or {},
                                   image.get('tags') or [], [url])
         size = self.images.check_new_location(context, url, image_id)
-        values = dict(hashes, status='active', size=size, locations=[
+        values = dict(given, status='active', size=size, locations=[
             {'url': url, 'metadata': self._metadata(url), 'status': 'active'}])
-        self.registry.image_update(context, image_id=image_id, values=values,
-                                   from_state='queued')
+        if self.conf.do_secure_hash:
+            values.setdefault('os_hash_algo', self.conf.hashing_algorithm)
+        task = self.tasks.create(context, TASK_TYPE, {
+            'image_id': image_id, 'loc_url': url,
+            'validation_data': validation_data or {}}, image_id=image_id)
+        try:
+            self.registry.image_update(context, image_id=image_id,
+                                       values=values, from_state='queued')
+        except Exception as e:
+            self.tasks.fail(context, task['id'], str(e))
+            raise
         if self.conf.do_secure_hash:
             self.spawn(self.hash_in_background, context, image_id, url,
-                       hashes)
+                       given, task['id'])
+        else:
+            self.tasks.finish(context, task['id'],
+                              result={'image_id': image_id})
 
     def _metadata(self, url):
         """The location's metadata: the id of the store that holds it."""
@@ -141,45 +166,62 @@ class LocationService:
         return [{'url': loc['url'], 'metadata': loc.get('metadata') or {}}
                 for loc in image.get('locations') or []]
 
-    def hash_in_background(self, context, image_id, url, given):
-        """Read the data at ``url`` once and record (or verify) its hashes.
+    def hash_in_background(self, context, image_id, url, given, task_id):
+        """Read the data at ``url`` once and record (or verify) its hashes;
+        the task ends with the outcome.
 
-        Retries ``http_retries`` times, with back-off, on a store error; an
-        image whose data does not match ``given`` goes to ``killed``."""
+        Retries ``http_retries`` times, with back-off, on a store error. An
+        image whose data does not match ``given`` goes back to ``queued``
+        without hashes."""
+        self.tasks.start(context, task_id)
+        algorithm = given.get('os_hash_algo', self.conf.hashing_algorithm)
         try:
             computed = retry.call_with_retries(
-                lambda: self._hash(url), self.conf.http_retries + 1,
+                lambda: self._hash(url, algorithm),
+                self.conf.http_retries + 1,
                 Exception,     # store errors of any driver
                 'Reading the location of image %s to hash it' % image_id)
         except Exception as e:
             LOG.warning('Gave up reading the location of image %s to hash '
                         'it: %s', image_id, e)
+            self.tasks.fail(context, task_id,
+                            'Could not read the location: %s' % e)
             return
         mismatched = [key for key, value in given.items()
                       if computed[key] != value]
         try:
             if mismatched:
                 LOG.error('Image %s: data at its location does not match '
-                          'validation_data (%s); image killed', image_id,
-                          ', '.join(mismatched))
-                self.registry.image_update(context, image_id=image_id,
-                                           values={'status': 'killed'},
-                                           from_state='active')
-            elif computed != given:
+                          'validation_data (%s); image queued again',
+                          image_id, ', '.join(mismatched))
+                self.registry.image_update(
+                    context, image_id=image_id, from_state='active',
+                    values={'status': 'queued', 'size': None,
+                            'checksum': None, 'os_hash_algo': None,
+                            'os_hash_value': None})
+                self.tasks.fail(context, task_id,
+                                'The data does not match validation_data '
+                                '(%s)' % ', '.join(mismatched))
+                return
+            if computed != given:
                 self.registry.image_update(context, image_id=image_id,
                                            values=computed,
                                            from_state='active')
         except exception.GlanceException as e:
+            # Deleted (or changed) meanwhile: nothing to record.
             LOG.warning('Could not record the hashes of image %s: %s',
                         image_id, e)
+            self.tasks.fail(context, task_id,
+                            'Could not record the hashes: %s' % e)
+            return
+        self.tasks.finish(context, task_id, result={'image_id': image_id})
 
-    def _hash(self, url):
+    def _hash(self, url, algorithm):
         chunks, _size = self.stores.get(url)
         source = reader_module.IteratorReader(chunks)
         try:
             with reader_module.ImageReader(
-                    source,
-                    hashing_algorithm=self.conf.hashing_algorithm) as r:
+                    source, hashing_algorithm=algorithm) as r:
                 while r.read(reader_module.BLOCK_SIZE):
                     pass
                 r.finish()

@@ -80,6 +80,18 @@ class LocationsMixin(DataServerMixin, lifecycle.LifecycleMixin):
         """A new http location holding ``data``."""
         return self.served_url(data)
 
+    def wait_for_task(self, image_id, timeout=30):
+        """The image's one task, once it ended."""
+        deadline = time.time() + timeout
+        while True:
+            tasks = self.call('GET', '/v2/images/%s/tasks' % image_id,
+                              headers=OWNER, expected=200)[1]['tasks']
+            self.assertEqual(1, len(tasks), tasks)
+            if tasks[0]['status'] in ('success', 'failure') or \
+                    time.time() > deadline:
+                return tasks[0]
+            time.sleep(0.1)
+
     def wait_for(self, image_id, predicate, timeout=30):
         deadline = time.time() + timeout
         while True:
@@ -123,18 +135,53 @@ class LocationsTestCase(LocationsMixin, base.ServerTestCase):
                          shown['os_hash_value'])
         self.assertEqual(hashlib.md5(DATA).hexdigest(), shown['checksum'])
 
-    def test_validation_data_that_does_not_match_kills_the_image(self):
+    def test_validation_data_that_does_not_match_requeues_the_image(self):
         url = self.source_url()
         image = self.queued()
         self.add(image['id'], {'url': url, 'validation_data': {
             'os_hash_algo': 'sha512',
             'os_hash_value': hashlib.sha512(b'other bytes').hexdigest()}})
-        killed = self.wait_for(image['id'],
-                               lambda i: i['status'] == 'killed')
-        self.assertEqual('killed', killed['status'])
+        task = self.wait_for_task(image['id'])
+        self.assertEqual(('location_import', 'failure'),
+                         (task['type'], task['status']))
+        requeued = self.show(image['id'])
+        self.assertEqual(('queued', None, None, None),
+                         (requeued['status'], requeued['checksum'],
+                          requeued['os_hash_algo'],
+                          requeued['os_hash_value']))
         # The data behind the location is untouched.
         _, _, body = daemons.http('GET', url)
         self.assertEqual(DATA, body)
+
+    def test_validation_data_of_another_algorithm_is_verified(self):
+        # Any algorithm hashlib guarantees, as upstream: sha256 here,
+        # while the service hashes uploads with sha512.
+        url = self.source_url()
+        image = self.queued()
+        self.add(image['id'], {'url': url, 'validation_data': {
+            'os_hash_algo': 'sha256',
+            'os_hash_value': hashlib.sha256(DATA).hexdigest()}})
+        task = self.wait_for_task(image['id'])
+        self.assertEqual('success', task['status'], task)
+        shown = self.show(image['id'])
+        self.assertEqual(('active', 'sha256', hashlib.sha256(DATA).hexdigest(),
+                          hashlib.md5(DATA).hexdigest()),
+                         (shown['status'], shown['os_hash_algo'],
+                          shown['os_hash_value'], shown['checksum']))
+
+    def test_each_add_is_a_task_of_the_image(self):
+        url = self.source_url()
+        image = self.queued()
+        # Empty validation_data is none (as Tempest's client sends it).
+        self.add(image['id'], {'url': url, 'validation_data': {}})
+        # The algorithm shows at once, the values when the read ends.
+        self.assertEqual('sha512', self.show(image['id'])['os_hash_algo'])
+        task = self.wait_for_task(image['id'])
+        self.assertEqual('success', task['status'], task)
+        self.assertEqual({'image_id': image['id'], 'loc_url': url,
+                          'validation_data': {}}, task['input'])
+        self.assertEqual(hashlib.sha512(DATA).hexdigest(),
+                         self.show(image['id'])['os_hash_value'])
 
     def test_fetch_is_for_the_service_role(self):
         image = self.create_active()
@@ -162,6 +209,11 @@ class LocationsTestCase(LocationsMixin, base.ServerTestCase):
             (image['id'], {'url': url, 'validation_data': {
                 'os_hash_algo': 'sha512', 'os_hash_value': 'xyz'}},
              OWNER, 400),
+            (image['id'], {'url': url, 'validation_data': {
+                'os_hash_algo': 'sha123', 'os_hash_value': 'ab' * 64}},
+             OWNER, 400),
+            (image['id'], {'url': url, 'validation_data': {
+                'os_hash_value': 'ab' * 64}}, OWNER, 400),
         ]
         for image_id, body, headers, expected in cases:
             answer = self.add(image_id, body, headers, expected)
@@ -184,6 +236,8 @@ class LocationsWithoutHashingTestCase(LocationsMixin, base.ServerTestCase):
         url = self.source_url()
         image = self.queued()
         self.add(image['id'], {'url': url})
+        self.assertEqual('success', self.wait_for_task(image['id'])[
+            'status'])
         # Another request round-trip gives a background hash time to land
         # if one (wrongly) ran.
         self.create_active()
