@@ -90,10 +90,13 @@ class SchemaValidationError(Invalid):
 
 class URLRefused(Invalid):
     """A URL glance-api was asked to fetch from is not allowed; the message
-    never says why, so that it tells nothing about internal networks."""
+    never says why, so that it tells nothing about internal networks.
+    "does not pass filtering" is upstream's wording, which clients
+    (Tempest among them) look for."""
 
     code = 'url_refused'
-    message = 'The URL %(url)s was refused by policy'
+    message = ('The URL %(url)s does not pass filtering (refused by '
+               'policy)')
 
 
 class LocationUnreadable(Invalid):

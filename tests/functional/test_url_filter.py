@@ -37,7 +37,8 @@ PATCH = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
 FORMATS = {'x-image-meta-disk_format': 'raw',
            'x-image-meta-container_format': 'bare'}
 DATA = b'image data behind an http location' * 300
-REFUSED = 'refused by policy'
+# Upstream's wording, which clients (Tempest) look for.
+REFUSED = 'does not pass filtering (refused by policy)'
 # A second loopback address: the "other host" a redirect points to.
 ELSEWHERE_HOST = '127.0.0.2'
 

@@ -290,7 +290,8 @@ class TestMessages(FilterTestCase):
         f = make_filter()
         error = self.assertRefused(f, 'http://alice:s3cret@10.0.0.1:22/x')
         self.assertEqual(
-            'The URL http://***@10.0.0.1:22/x was refused by policy',
+            'The URL http://***@10.0.0.1:22/x does not pass filtering '
+            '(refused by policy)',
             str(error))
 
     def test_every_refusal_reads_the_same_but_for_the_url(self):
@@ -302,7 +303,8 @@ class TestMessages(FilterTestCase):
                     'http://gone.example.com/x', 'http://[fe80::1]/x'):
             error = self.assertRefused(f, url)
             texts.add(str(error).replace(url, 'URL'))
-        self.assertEqual({'The URL URL was refused by policy'}, texts)
+        self.assertEqual({'The URL URL does not pass filtering (refused by '
+                          'policy)'}, texts)
 
     def test_long_urls_are_cut_in_the_message(self):
         url = 'http://10.0.0.1/' + 'a' * 5000
