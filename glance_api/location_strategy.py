@@ -3,7 +3,10 @@
 ``location_strategy = location_order`` keeps the image's own order;
 ``store_type`` puts locations of the store types in
 ``[store_type_location_strategy] store_type_preference`` first, in that
-order, the others after them in their own order.
+order, the others after them in their own order. With several stores
+(``enabled_backends``), locations of stores of a higher ``weight`` (an
+option of each store's group) come first whatever the strategy, as
+upstream orders them; equal weights keep the strategy's order.
 """
 
 from oslo_config import cfg
@@ -45,7 +48,25 @@ def store_type(url):
 
 
 def order(locations, conf=CONF):
-    """``locations`` (dicts with ``url``) in the configured order."""
+    """``locations`` (dicts with ``url``) in the configured order, by store
+    weight first."""
+    return sorted(_strategy_order(locations, conf),
+                  key=lambda location: -store_weight(location, conf))
+
+
+def store_weight(location, conf=CONF):
+    """The ``weight`` of the store a location's metadata names; 0 when it
+    names none, or the store has no weight option (a single store)."""
+    store = (location.get('metadata') or {}).get('store')
+    if not store:
+        return 0
+    try:
+        return conf[store].weight
+    except (cfg.Error, AttributeError, KeyError):
+        return 0
+
+
+def _strategy_order(locations, conf):
     # A conf without these options (a component built with its own
     # options only) keeps the image's order.
     if getattr(conf, 'location_strategy', None) != 'store_type':

@@ -49,6 +49,14 @@ DESCRIPTION_OPT = cfg.StrOpt(
          'told about the store in GET /v2/info/stores (e.g. "Fast local '
          'disk"); keep the store type and hosts out of it.')
 
+WEIGHT_OPT = cfg.IntOpt(
+    'weight', default=0,
+    help='With enabled_backends, in a backend\'s group: how much the store '
+         'is preferred. An image\'s locations are read and listed (its '
+         '"stores" too) from the highest weight down; equal weights keep '
+         'the location strategy\'s order. GET /v2/info/stores/detail shows '
+         'it.')
+
 # Upstream reserves store ids with this prefix for the service's own use.
 RESERVED_PREFIX = 'os_glance_'
 
@@ -128,13 +136,16 @@ class Stores:
         for name, store_type, group in entries:
             cls = driver_class(store_type)
             description = None
+            weight = 0
             if group != STORE_GROUP:
-                conf.register_opts(cls.OPTIONS + [DESCRIPTION_OPT],
-                                   group=group)
+                conf.register_opts(cls.OPTIONS + [DESCRIPTION_OPT,
+                                                  WEIGHT_OPT], group=group)
                 description = conf[group].store_description
+                weight = conf[group].weight
             backend = cls(conf, group=group, name=name,
                           url_filter=url_filter)
             backend.description = description
+            backend.weight = weight
             self._backends[name] = backend
         if default_name not in self._backends:
             raise exceptions.BadStoreConfiguration(

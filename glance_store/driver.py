@@ -45,6 +45,9 @@ class Store:
     #: What GET /v2/info/stores tells users (the backend's
     #: ``store_description``); set by the Stores facade.
     description = None
+    #: How much the store is preferred (its group's ``weight``); set by
+    #: the Stores facade.
+    weight = 0
 
     def __init__(self, conf, group='glance_store', name=None,
                  url_filter=None):

@@ -41,6 +41,7 @@ class InfoController:
             entry = self.store_entry(store)
             entry['type'] = store.type_name
             entry['properties'] = store.properties()
+            entry['weight'] = store.weight
             result.append(entry)
         return http_helpers.json_response({'stores': result})
 

@@ -58,7 +58,7 @@ class MultiStoreTestCase(MultiStoreConfigMixin,
         self.assertEqual(['fast', 'cheap', 'web'],
                          [s['id'] for s in body['stores']])
         self.assertEqual({'id': 'fast', 'description': 'Fast local disk',
-                          'default': 'true', 'type': 'file',
+                          'default': 'true', 'type': 'file', 'weight': 0,
                           'properties': {'data_dirs': [self.fast_dir],
                                          'chunk_size': 65536}},
                          stores['fast'])
@@ -170,6 +170,39 @@ class MultiStoreTestCase(MultiStoreConfigMixin,
         image = self.create_image()
         status, body = self.delete_from_store('fast', image['id'])
         self.assertEqual(409, status, body)
+
+
+class WeightedStoresTestCase(MultiStoreConfigMixin,
+                             store_helpers.StoreCallsMixin,
+                             base.ServerTestCase):
+    """cheap weighs more than fast: an image in both lists (and reads)
+    cheap first, as upstream orders locations by store weight."""
+
+    @classmethod
+    def api_config(cls):
+        config = super().api_config()
+        config['cheap']['weight'] = 100
+        config['fast']['weight'] = 10
+        return config
+
+    def test_stores_and_locations_are_listed_by_weight(self):
+        # The copy in cheap is added after fast's: the weights, not the
+        # order the locations were recorded in, put it first.
+        image = self.create_with_data(DATA, store='fast')
+        copy = os.path.join(self.cheap_dir, image['id'])
+        os.makedirs(self.cheap_dir, exist_ok=True)
+        with open(copy, 'wb') as f:
+            f.write(DATA)
+        image = self.add_location(image['id'], 'file://' + copy)
+        self.assertEqual('cheap,fast', image['stores'])
+        self.assertEqual(['cheap', 'fast'],
+                         [loc['metadata']['store']
+                          for loc in self.show(image['id'])['locations']])
+        status, _, body = self.request_json(
+            'GET', '/v2/info/stores/detail', headers=ADMIN)
+        self.assertEqual(200, status, body)
+        self.assertEqual({'fast': 10, 'cheap': 100, 'web': 0},
+                         {s['id']: s['weight'] for s in body['stores']})
 
 
 class SingleStoreTestCase(store_helpers.StoreCallsMixin,
