@@ -54,8 +54,10 @@ FEATURES = {
         # Every upload passes the format inspectors.
         'image_format_enforcement': True,
         'do_secure_hash': True,
-        # No store weights.
-        'store_weight_enabled': False,
+        # cheap weighs more than robust (api_overrides): Tempest's other
+        # import waiters compare the stores with their sorted ids, which
+        # this order matches.
+        'store_weight_enabled': True,
     },
     'image': {
         # glance-api runs the keystone+cachemanagement flavor.
@@ -187,10 +189,10 @@ def api_overrides(auth, root, port, workers, fetched_ports):
             'filesystem_store_datadir': os.path.join(node, 'staging')},
         'glance_store': {'default_backend': 'cheap'},
         'cheap': {'filesystem_store_datadir': os.path.join(images, 'cheap'),
-                  'store_description': 'Cheap file store'},
+                  'store_description': 'Cheap file store', 'weight': 100},
         'robust': {'filesystem_store_datadir':
                    os.path.join(images, 'robust'),
-                   'store_description': 'Robust file store'},
+                   'store_description': 'Robust file store', 'weight': 50},
         'web': {'store_description': 'Read-only http store'},
         'image_import_opts': {'image_import_plugins': 'image_conversion'},
         'image_conversion': {'output_format': 'raw'},
