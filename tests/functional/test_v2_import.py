@@ -355,6 +355,33 @@ class MultiStoreImportTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertEqual('fast', image['stores'])
         self.assertNotIn(image['id'], os.listdir(self.cheap_dir))
 
+    def test_of_two_concurrent_copy_images_exactly_one_is_accepted(self):
+        # The lock is a compare-and-swap in the registry: whatever the
+        # interleaving, one request takes it and the other is 409.
+        for _ in range(3):
+            image = self.create_image(headers=MEMBER)
+            self.upload(image['id'], DATA, store='fast', headers=MEMBER)
+            statuses = []
+            start = threading.Barrier(2)
+
+            def copy(store):
+                start.wait(30)
+                status, _, _ = self.request_json(
+                    'POST', '/v2/images/%s/import' % image['id'],
+                    {'method': {'name': 'copy-image'}, 'stores': [store]},
+                    ADMIN)
+                statuses.append(status)
+
+            threads = [threading.Thread(target=copy, args=(store,))
+                       for store in ('cheap', 'broken')]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self.assertEqual([202, 409], sorted(statuses))
+            self.wait_for(image['id'], ('active',),
+                          unless=lambda i: 'os_glance_import_task' in i)
+
     def test_copy_image_of_a_queued_image_is_409(self):
         image = self.create_image(headers=MEMBER)
         self.start_import(image['id'], 'copy-image', stores=['cheap'],
@@ -773,4 +800,24 @@ class SlowSourceTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertEqual(200, status, body)
         self.slow.go_on.set()
         self.wait_for(image['id'], ('active',))
+        self.assertEqual(DATA, self.download(image['id']))
+
+    def test_a_patch_made_while_the_import_holds_the_image_survives_it(self):
+        self.slow.go_on.clear()
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], {
+            'name': 'web-download',
+            'uri': 'http://127.0.0.1:%d/disk' % self.slow.server_port})
+        held = self.show(image['id'])
+        self.assertEqual('importing', held['status'])
+        self.assertIn('os_glance_import_task', held)
+        status, _, body = self.request_json(
+            'PATCH', '/v2/images/%s' % image['id'],
+            [{'op': 'add', 'path': '/patched', 'value': 'yes'}],
+            dict(MEMBER, **store_helpers.PATCH))
+        self.assertEqual(200, status, body)
+        self.slow.go_on.set()
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual('yes', active['patched'])
+        self.assertNotIn('os_glance_import_task', active)
         self.assertEqual(DATA, self.download(image['id']))
