@@ -1,10 +1,7 @@
 """What every controller of every API version does with HTTP: read the
 request's context and JSON body, answer JSON, show times as upstream."""
 
-import json
-
-import webob
-
+from glance_registry.api import json_response  # noqa: F401 (one for both)
 from glance_registry.common import context as glance_context
 from glance_registry.common import inputs
 
@@ -18,13 +15,6 @@ def read_json(req):
     """The JSON of the request body (null when empty), decoded by the one
     decoder that refuses junk with a 400."""
     return inputs.decode_json(req.body or b'null')
-
-
-def json_response(body, status=200):
-    resp = webob.Response(status=status, content_type='application/json',
-                          charset=None)
-    resp.body = json.dumps(body).encode()
-    return resp
 
 
 def isotime(value):

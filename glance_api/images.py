@@ -463,15 +463,20 @@ class ImageService:
         if new.pop('_locations_changed', False):
             from_state = self._location_values(
                 context, image, new, values) or from_state
-        if properties != (stored.get('properties') or {}):
-            values['properties'] = properties
+        # Only the properties the patch changes are written, so a
+        # concurrent change of another one (an import dropping its lock,
+        # another PATCH) is kept.
+        old = stored.get('properties') or {}
+        changed = {name: value for name, value in properties.items()
+                   if name not in old or old[name] != value}
+        removed = sorted(set(old) - set(properties))
+        if changed:
+            values['properties'] = changed
         if new['tags'] != image.get('tags', []):
             values['tags'] = new['tags']
-        if values:
-            # purge_props only with the full set of properties: without
-            # them it would delete every property.
-            stored = self._write_update(context, image_id, values,
-                                        'properties' in values, from_state)
+        if values or removed:
+            stored = self._write_update(context, image_id, values, False,
+                                        from_state, removed)
         return self.readable(context, stored)
 
     def _authorize_location_changes(self, context, image, changes):
@@ -544,12 +549,14 @@ class ImageService:
                                   from_state)
 
     def _write_update(self, context, image_id, values, purge_props,
-                      from_state):
+                      from_state, remove_properties=None):
         """One registry call, one transaction: columns, properties, tags
         and locations change together or not at all; then image.update."""
+        extra = {'remove_properties': remove_properties} \
+            if remove_properties else {}
         image = self.registry.image_update(
             context, image_id=image_id, values=values,
-            purge_props=purge_props, from_state=from_state)
+            purge_props=purge_props, from_state=from_state, **extra)
         self.notifier.image(context, 'image.update', image)
         return image
 

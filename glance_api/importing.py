@@ -348,15 +348,22 @@ class ImportService:
 
     def take_image(self, context, image, task, request):
         """The image held by the task: its status (importing, unless it is
-        a copy) and the import properties, in one compare-and-swap."""
+        a copy) and the import properties, in one compare-and-swap on the
+        status and on the lock property being absent, so of two imports
+        racing for one image exactly one wins (the other is 409)."""
         values = {'properties': {IMPORT_TASK: task['id'],
                                  IMPORTING_TO: ','.join(request.stores),
                                  FAILED_IMPORT: ''}}
         if request.method != 'copy-image':
             values['status'] = 'importing'
-        return self.registry.image_update(
-            context, image_id=image['id'], values=values,
-            from_state=image['status'])
+        try:
+            return self.registry.image_update(
+                context, image_id=image['id'], values=values,
+                from_state=image['status'],
+                expected_properties={IMPORT_TASK: None})
+        except exception.PropertyConflict:
+            raise exception.Conflict(
+                'Image %s is being imported by another task.' % image['id'])
 
     # -- abandoned imports ---------------------------------------------------
 
@@ -388,7 +395,8 @@ class ImportService:
             return release(self.registry, context, image, values,
                            failed=(image.get('properties') or {}).get(
                                IMPORTING_TO, ''))
-        except (exception.InvalidStatusTransition, exception.NotFound):
+        except (exception.InvalidStatusTransition, exception.NotFound,
+                exception.LeaseLost):
             return self.registry.image_get(context, image_id=image['id'])
 
 
@@ -416,26 +424,28 @@ def catalog_endpoint(catalog, service_type, region, interface):
 
 def release(registry, context, image, values, failed=None, drop=(),
             properties=None, task_id=None):
-    """Drop the import lock (and the properties in ``drop``), with
-    ``values`` and ``properties``; a compare-and-swap on the image's
-    status. The registry removes a property only by rewriting all of
-    them. With ``task_id``, LeaseLost (409) unless that task still holds
-    the image (the registry releases the image of a task whose lease
-    expired)."""
-    current = registry.image_get(context, image_id=image['id'])
-    if task_id is not None and (current.get('properties') or {}).get(
-            IMPORT_TASK) != task_id:
-        raise exception.LeaseLost(image_id=image['id'], status='importing')
-    properties = dict(current.get('properties') or {}, **(properties or {}))
-    for name in (IMPORT_TASK,) + tuple(drop):
-        properties.pop(name, None)
-    properties[IMPORTING_TO] = ''
+    """Drop the import lock of task ``task_id`` (by default the one
+    ``image`` records) and the properties in ``drop``, with ``values`` and
+    ``properties``. One registry call: a compare-and-swap on the lock (and
+    on ``image``'s status when ``values`` changes it) that deletes only the
+    properties it drops, so a PATCH made meanwhile is kept. LeaseLost (409)
+    when that task no longer holds the image (the registry releases the
+    image of a task whose lease expired)."""
+    if task_id is None:
+        task_id = (image.get('properties') or {}).get(IMPORT_TASK)
+    properties = dict(properties or {}, **{IMPORTING_TO: ''})
     if failed is not None:
         properties[FAILED_IMPORT] = failed
-    values = dict(values, properties=properties)
-    return registry.image_update(context, image_id=image['id'],
-                                 values=values, purge_props=True,
-                                 from_state=current['status'])
+    try:
+        return registry.image_update(
+            context, image_id=image['id'],
+            values=dict(values, properties=properties),
+            from_state=image['status'] if 'status' in values else None,
+            expected_properties={IMPORT_TASK: task_id},
+            remove_properties=[IMPORT_TASK] + [
+                name for name in drop if name not in properties])
+    except exception.PropertyConflict:
+        raise exception.LeaseLost(image_id=image['id'], status='importing')
 
 
 class Heartbeat:

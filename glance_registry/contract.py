@@ -39,8 +39,12 @@ OPERATIONS = {
     'image_get_all': read(optional=('filters', 'marker', 'limit', 'sort_key',
                                     'sort_dir', 'member_status', 'is_public',
                                     'admin_as_user', 'return_tag')),
+    # expected_properties: compare-and-swap on properties (the import
+    # lock); remove_properties: deletes only the properties it names.
     'image_update': write('image_id', 'values',
-                          optional=('purge_props', 'from_state')),
+                          optional=('purge_props', 'from_state',
+                                    'expected_properties',
+                                    'remove_properties')),
     'image_destroy': write('image_id'),
     'user_get_storage_usage': read('owner_id', optional=('image_id',)),
     # tags

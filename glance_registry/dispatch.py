@@ -93,6 +93,8 @@ ARGUMENT_TYPES = {
     'member_id': (int, str),
     'location_id': (int, str),
     'tags': _JSON_LIST,
+    'expected_properties': _JSON_OBJECT,
+    'remove_properties': _JSON_LIST,
     'sort_key': (str, list, tuple),
     'sort_dir': (str, list, tuple),
     'purge_props': (bool,),

@@ -19,7 +19,6 @@ from glance_registry.common import exception
 
 LOG = logging.getLogger(__name__)
 
-ENV_CONTEXT = 'glance.context'
 CLEAR_TARGET_HEADER = 'x-image-cache-clear-target'
 CLEAR_TARGETS = ('both', 'cache', 'queue')
 
@@ -55,7 +54,7 @@ class CacheController:
     def index(self, req):
         """This node's cached images (hits, last access, size) and queued
         image ids."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         cache = self.cache(req)
         self.policy.enforce(context, 'cache_list')
         cached = [{'image_id': record['image_id'],
@@ -69,7 +68,7 @@ class CacheController:
 
     def queue(self, req, image_id):
         """Queue an active image for the prefetcher: 202."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         cache = self.cache(req)
         image = self.registry.image_get(context, image_id=image_id)
         self.policy.enforce(context, 'cache_image', image)
@@ -84,7 +83,7 @@ class CacheController:
     def delete(self, req, image_id):
         """Remove an image from this node's cache and queue: 204, 404 when
         it was in neither."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         cache = self.cache(req)
         self.policy.enforce(context, 'cache_delete')
         if not uuidutils.is_uuid_like(image_id):
@@ -101,7 +100,7 @@ class CacheController:
     def clear(self, req):
         """Empty this node's cache, queue or both
         (``x-image-cache-clear-target``, default both): 204."""
-        context = req.environ[ENV_CONTEXT]
+        context = http_helpers.request_context(req)
         cache = self.cache(req)
         self.policy.enforce(context, 'cache_delete')
         target = req.headers.get(CLEAR_TARGET_HEADER, '').strip().lower()

@@ -206,6 +206,12 @@ class InUse(Conflict):
     message = '%(what)s is in use: %(reason)s'
 
 
+class PropertyConflict(Conflict):
+    code = 'property_conflict'
+    message = ('Image %(image_id)s: property %(name)s is not %(expected)s '
+               'any more')
+
+
 class LeaseLost(Conflict):
     code = 'lease_lost'
     message = ('Image %(image_id)s is no longer held by this upload (its '

@@ -347,6 +347,66 @@ def _set_properties(session, image_id, properties, purge, now):
     session.flush()
 
 
+def _swap_properties(session, image_id, expected, properties, remove,
+                     now):
+    """Compare-and-swap of the properties named in ``expected`` (name ->
+    the value it must have, None for absent): each gets its value from
+    ``properties``, is deleted if named in ``remove``, or is only checked;
+    PropertyConflict when one differs. Then the other names in ``remove``
+    are deleted. Returns the properties left to upsert.
+
+    Each step is one conditional UPDATE (or an INSERT the unique key
+    guards), so two writers racing for one property cannot both win,
+    whatever the database's isolation level."""
+    for name, wanted in expected.items():
+        match = [ImageProperty.image_id == image_id,
+                 ImageProperty.name == name]
+        if wanted is None:
+            match.append(ImageProperty.deleted == sa.true())
+        else:
+            match += [ImageProperty.deleted == sa.false(),
+                      ImageProperty.value == str(wanted)]
+        if name in properties:
+            value = properties.pop(name)
+            change = {'value': None if value is None else str(value),
+                      'deleted': False, 'deleted_at': None,
+                      'updated_at': now}
+        elif name in remove:
+            change = {'deleted': True, 'deleted_at': now, 'updated_at': now}
+        else:
+            change = {'value': ImageProperty.value}
+        result = session.execute(
+            sa.update(ImageProperty).where(*match).values(**change)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            continue
+        row = session.execute(sa.select(ImageProperty.id).where(
+            *match[:2])).first()
+        if wanted is not None or row is not None:
+            raise exception.PropertyConflict(image_id=image_id, name=name,
+                                             expected=wanted or 'absent')
+        if change.get('deleted') is False:
+            session.add(ImageProperty(image_id=image_id, name=name,
+                                      value=change['value'], created_at=now,
+                                      updated_at=now, deleted=False))
+            try:
+                session.flush()
+            except engine.db_exc.DBDuplicateEntry:
+                # Another writer inserted it first.
+                raise exception.PropertyConflict(
+                    image_id=image_id, name=name, expected='absent')
+    others = [name for name in remove if name not in expected]
+    if others:
+        session.execute(
+            sa.update(ImageProperty).where(
+                ImageProperty.image_id == image_id,
+                ImageProperty.name.in_(others),
+                ImageProperty.deleted == sa.false())
+            .values(deleted=True, deleted_at=now, updated_at=now)
+            .execution_options(synchronize_session=False))
+    return properties
+
+
 def _set_tags(session, image_id, tags, now):
     wanted = []
     for tag in tags:
@@ -715,9 +775,20 @@ def image_get_all(context, filters=None, marker=None, limit=None,
 
 
 def _image_update(context, session, image_id, values, purge_props=False,
-                  from_state=None):
+                  from_state=None, expected_properties=None,
+                  remove_properties=None):
     values = dict(values)
     properties = values.pop('properties', None)
+    expected_properties = expected_properties or {}
+    remove_properties = list(remove_properties or ())
+    if (expected_properties or remove_properties) and purge_props:
+        raise exception.Invalid(reason='purge_props rewrites every '
+                                       'property; it does not go with '
+                                       'expected_properties or '
+                                       'remove_properties')
+    if set(remove_properties) & set(properties or {}):
+        raise exception.Invalid(reason='a property cannot be both set and '
+                                       'removed')
     locations = values.pop('locations', None)
     tags = values.pop('tags', None)
     if values.get('id', image_id) != image_id:
@@ -746,6 +817,10 @@ def _image_update(context, session, image_id, values, purge_props=False,
         raise exception.ImageNotFound(image_id=image_id)
     if 'status' in values:
         leases.end_lease(session, image_id, values['status'])
+    if expected_properties or remove_properties:
+        properties = _swap_properties(session, image_id, expected_properties,
+                                      dict(properties or {}),
+                                      remove_properties, now)
     if properties is not None or purge_props:
         _set_properties(session, image_id, properties or {}, purge_props,
                         now)
@@ -761,11 +836,15 @@ def _image_update(context, session, image_id, values, purge_props=False,
 
 @write_operation
 def image_update(context, image_id, values, purge_props=False,
-                 from_state=None):
-    """Update columns, properties, tags, locations; CAS on ``from_state``."""
+                 from_state=None, expected_properties=None,
+                 remove_properties=None):
+    """Update columns, properties, tags, locations; CAS on ``from_state``
+    and on ``expected_properties`` ({name: value, or None for absent});
+    ``remove_properties`` deletes those properties only."""
     with engine.writer() as session:
         return _image_update(context, session, image_id, values,
-                             purge_props, from_state)
+                             purge_props, from_state, expected_properties,
+                             remove_properties)
 
 
 def _soft_delete_rows(session, model, condition, now, **extra):

@@ -302,25 +302,29 @@ def _release_import(session, task, method):
     failed = [store for store in
               (properties.get(FAILED_IMPORT) or '').split(',') +
               (properties.get(IMPORTING_TO) or '').split(',') if store]
-    properties.pop(IMPORT_TASK)
-    properties[IMPORTING_TO] = ''
-    properties[FAILED_IMPORT] = ','.join(dict.fromkeys(failed))
-    values = {'properties': properties}
+    values = {'properties': {
+        IMPORTING_TO: '', FAILED_IMPORT: ','.join(dict.fromkeys(failed))}}
+    remove = [IMPORT_TASK]
     if image.status == 'importing':
         if method == 'glance-direct':
             # The job that died never cleaned the staging area: the data
             # staged (and measured) is still there to import again.
             values['status'] = 'uploading'
         else:
-            properties.pop(STAGE_HOST, None)
+            remove.append(STAGE_HOST)
             values.update(status='queued', size=None, virtual_size=None,
                           checksum=None, os_hash_algo=None,
                           os_hash_value=None)
     try:
-        return db_api._image_update(None, session, image.id, values,
-                                    purge_props=True,
-                                    from_state=image.status)['status']
-    except (exception.InvalidStatusTransition, exception.NotFound):
+        # A savepoint: a failed compare-and-swap leaves the image as it
+        # was while the task's failure is still committed.
+        with session.begin_nested():
+            return db_api._image_update(
+                None, session, image.id, values, from_state=image.status,
+                expected_properties={IMPORT_TASK: task['id']},
+                remove_properties=remove)['status']
+    except (exception.InvalidStatusTransition, exception.NotFound,
+            exception.PropertyConflict):
         return None
 
 

@@ -355,6 +355,33 @@ class MultiStoreImportTestCase(ImportCallsMixin, base.ServerTestCase):
         self.assertEqual('fast', image['stores'])
         self.assertNotIn(image['id'], os.listdir(self.cheap_dir))
 
+    def test_of_two_concurrent_copy_images_exactly_one_is_accepted(self):
+        # The lock is a compare-and-swap in the registry: whatever the
+        # interleaving, one request takes it and the other is 409.
+        for _ in range(3):
+            image = self.create_image(headers=MEMBER)
+            self.upload(image['id'], DATA, store='fast', headers=MEMBER)
+            statuses = []
+            start = threading.Barrier(2)
+
+            def copy(store):
+                start.wait(30)
+                status, _, _ = self.request_json(
+                    'POST', '/v2/images/%s/import' % image['id'],
+                    {'method': {'name': 'copy-image'}, 'stores': [store]},
+                    ADMIN)
+                statuses.append(status)
+
+            threads = [threading.Thread(target=copy, args=(store,))
+                       for store in ('cheap', 'broken')]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self.assertEqual([202, 409], sorted(statuses))
+            self.wait_for(image['id'], ('active',),
+                          unless=lambda i: 'os_glance_import_task' in i)
+
     def test_copy_image_of_a_queued_image_is_409(self):
         image = self.create_image(headers=MEMBER)
         self.start_import(image['id'], 'copy-image', stores=['cheap'],
@@ -390,8 +417,10 @@ class WebDownloadTestCase(WebServerMixin, ImportCallsMixin,
 
     @classmethod
     def api_config(cls):
-        return {'DEFAULT': {'image_size_cap': 100000},
-                'import_filtering_opts': cls.web_filter()}
+        config = super().api_config()
+        config.setdefault('DEFAULT', {})['image_size_cap'] = 100000
+        config['import_filtering_opts'] = cls.web_filter()
+        return config
 
     def test_web_download_fetches_through_the_filter(self):
         url = self.web.put('good.raw', DATA)
@@ -497,13 +526,14 @@ class CrossWorkerImportTestCase(ImportCallsMixin, base.ServerTestCase):
     @classmethod
     def start_worker(cls, name):
         port = daemons.free_port()
+        overrides = cls.api_config()
+        overrides.setdefault('DEFAULT', {})[
+            'worker_self_reference_url'] = 'http://127.0.0.1:%d' % port
+        overrides.setdefault('glance_store', {})[
+            'filesystem_store_datadir'] = os.path.join(cls.root, 'images')
         return cls._start(daemons.Api(
             cls.registry, root=os.path.join(cls.root, name), port=port,
-            overrides={
-                'DEFAULT': {'worker_self_reference_url':
-                            'http://127.0.0.1:%d' % port},
-                'glance_store': {'filesystem_store_datadir':
-                                 os.path.join(cls.root, 'images')}}))
+            overrides=overrides))
 
     def test_import_sent_to_the_second_worker_runs_on_the_first(self):
         image = self.create_image(headers=MEMBER)
@@ -600,12 +630,12 @@ class GlanceDownloadTestCase(ImportCallsMixin, base.ServerTestCase):
             cls.other_registry = cls._start(daemons.Registry(root=other))
             cls.other_api = cls._start(daemons.Api(cls.other_registry,
                                                    root=other))
-            overrides = {
-                'DEFAULT': {'enabled_import_methods':
-                            'glance-direct, glance-download'},
-                'import_filtering_opts': {
-                    'allowed_hosts': '[127.0.0.1]',
-                    'allowed_ports': '[%d]' % cls.other_api.port}}
+            overrides = cls.api_config()
+            overrides.setdefault('DEFAULT', {})['enabled_import_methods'] = \
+                'glance-direct, glance-download'
+            overrides['import_filtering_opts'] = {
+                'allowed_hosts': '[127.0.0.1]',
+                'allowed_ports': '[%d]' % cls.other_api.port}
             cls.api = cls._start(daemons.Api(cls.registry, root=cls.root,
                                              overrides=overrides))
         except Exception:
@@ -818,3 +848,53 @@ class SlowSourceTestCase(ImportCallsMixin, base.ServerTestCase):
         self.slow.go_on.set()
         self.wait_for(image['id'], ('active',))
         self.assertEqual(DATA, self.download(image['id']))
+
+    def test_a_patch_made_while_the_import_holds_the_image_survives_it(self):
+        self.slow.go_on.clear()
+        image = self.create_image(headers=MEMBER)
+        self.start_import(image['id'], {
+            'name': 'web-download',
+            'uri': 'http://127.0.0.1:%d/disk' % self.slow.server_port})
+        held = self.show(image['id'])
+        self.assertEqual('importing', held['status'])
+        self.assertIn('os_glance_import_task', held)
+        status, _, body = self.request_json(
+            'PATCH', '/v2/images/%s' % image['id'],
+            [{'op': 'add', 'path': '/patched', 'value': 'yes'}],
+            dict(MEMBER, **store_helpers.PATCH))
+        self.assertEqual(200, status, body)
+        self.slow.go_on.set()
+        active = self.wait_for(image['id'], ('active',))
+        self.assertEqual('yes', active['patched'])
+        self.assertNotIn('os_glance_import_task', active)
+        self.assertEqual(DATA, self.download(image['id']))
+
+
+# The same import tests with glance-api reaching the registry over
+# RabbitMQ (registry_transport = messaging). The slow-source, abandoned
+# import and decompression classes add nothing the transport changes.
+
+class MultiStoreImportOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                            MultiStoreImportTestCase):
+    """copy-image and several stores, the lock's compare-and-swap
+    included."""
+
+
+class WebDownloadOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                       WebDownloadTestCase):
+    """web-download and the legacy import task."""
+
+
+class CrossWorkerImportOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                             CrossWorkerImportTestCase):
+    """Both glance-api workers on the registry's topic."""
+
+
+class ImportPluginsOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                         ImportPluginsTestCase):
+    """Conversion to raw and injected properties."""
+
+
+class GlanceDownloadOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                          GlanceDownloadTestCase):
+    """The importing region over RabbitMQ, the source region over HTTP."""

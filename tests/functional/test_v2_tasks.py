@@ -122,3 +122,8 @@ class TasksTestCase(store_helpers.StoreCallsMixin, base.ServerTestCase):
         self.assertEqual('failure', shown['status'])
         self.assertIn('gone#host:1', shown['message'])
         self.assertIsNotNone(shown['expires_at'])
+
+
+class TasksOverMessagingTestCase(base.RegistryOverMessagingMixin,
+                                 TasksTestCase):
+    """The same with glance-api reaching the registry over RabbitMQ."""

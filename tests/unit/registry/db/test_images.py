@@ -1,5 +1,7 @@
 """Image create/get/update/destroy, properties, CAS and storage usage."""
 
+import threading
+
 import sqlalchemy as sa
 
 from glance_registry.common import exception
@@ -273,3 +275,100 @@ class ImageGetUpdateDestroyTests(base.DBTestCase):
         self.assertEqual(set(models.VISIBILITIES),
                          set(sa.inspect(models.Image).columns[
                              'visibility'].type.enums))
+
+
+class PropertyCompareAndSwapTests(base.DBTestCase):
+    """expected_properties and remove_properties: how the import lock
+    (os_glance_import_task) is taken and dropped."""
+
+    LOCK = 'os_glance_import_task'
+
+    def setUp(self):
+        super().setUp()
+        self.image_id = api.image_create(P1, {
+            'name': 'img', 'owner': 'p1', 'status': 'active',
+            'properties': {'a': '1'}})['id']
+
+    def take(self, task_id, **kwargs):
+        return api.image_update(P1, self.image_id,
+                                {'properties': {self.LOCK: task_id}},
+                                expected_properties={self.LOCK: None},
+                                **kwargs)
+
+    def test_lock_is_taken_only_while_absent(self):
+        self.assertEqual('t1', self.take('t1')['properties'][self.LOCK])
+        error = self.assertRaises(exception.PropertyConflict, self.take,
+                                  't2')
+        self.assertEqual(409, error.http_status)
+        self.assertEqual('t1', api.image_get(P1, self.image_id)[
+            'properties'][self.LOCK])
+
+    def test_a_failed_swap_changes_nothing_else(self):
+        self.take('t1')
+        self.assertRaises(exception.PropertyConflict, api.image_update, P1,
+                          self.image_id, {'name': 'changed',
+                                          'properties': {'a': 'changed'}},
+                          expected_properties={self.LOCK: 't2'},
+                          remove_properties=[self.LOCK])
+        image = api.image_get(P1, self.image_id)
+        self.assertEqual('img', image['name'])
+        self.assertEqual({'a': '1', self.LOCK: 't1'}, image['properties'])
+
+    def test_the_holder_drops_the_lock_and_keeps_other_properties(self):
+        self.take('t1')
+        # A change made while the lock is held, as a PATCH writes it.
+        api.image_update(P1, self.image_id, {'properties': {'b': 'patched'}})
+        released = api.image_update(
+            P1, self.image_id, {'properties': {'c': 'done'}},
+            expected_properties={self.LOCK: 't1'},
+            remove_properties=[self.LOCK])
+        self.assertEqual({'a': '1', 'b': 'patched', 'c': 'done'},
+                         released['properties'])
+        # Dropped, it can be taken again (the deleted row is revived).
+        self.assertEqual('t3', self.take('t3')['properties'][self.LOCK])
+        self.assertEqual(1, len(self.rows('image_properties',
+                                          name=self.LOCK)))
+
+    def test_a_check_without_a_change_needs_the_value(self):
+        self.take('t1')
+        api.image_update(P1, self.image_id, {'name': 'ok'},
+                         expected_properties={self.LOCK: 't1'})
+        self.assertRaises(exception.PropertyConflict, api.image_update, P1,
+                          self.image_id, {'name': 'refused'},
+                          expected_properties={self.LOCK: None})
+        self.assertEqual('ok', api.image_get(P1, self.image_id)['name'])
+
+    def test_remove_properties_deletes_only_those_named(self):
+        api.image_update(P1, self.image_id, {'properties': {'b': '2'}})
+        updated = api.image_update(P1, self.image_id, {},
+                                   remove_properties=['a', 'missing'])
+        self.assertEqual({'b': '2'}, updated['properties'])
+
+    def test_purge_props_does_not_go_with_a_swap(self):
+        self.assertRaises(exception.Invalid, api.image_update, P1,
+                          self.image_id, {'properties': {}},
+                          purge_props=True, remove_properties=['a'])
+        self.assertRaises(exception.Invalid, api.image_update, P1,
+                          self.image_id, {'properties': {'a': '2'}},
+                          remove_properties=['a'])
+
+    def test_of_writers_racing_for_the_lock_exactly_one_wins(self):
+        won, lost = [], []
+
+        def take(task_id):
+            try:
+                self.take(task_id)
+                won.append(task_id)
+            except exception.PropertyConflict:
+                lost.append(task_id)
+
+        threads = [threading.Thread(target=take, args=('t%d' % n,))
+                   for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(1, len(won), (won, lost))
+        self.assertEqual(5, len(lost))
+        self.assertEqual(won[0], api.image_get(P1, self.image_id)[
+            'properties'][self.LOCK])
