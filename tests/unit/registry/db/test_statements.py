@@ -96,12 +96,16 @@ class StatementCountTests(base.DBTestCase):
     def test_create_writes_one_statement_per_table(self):
         with self.statements() as sent:
             image = self.create_full_image()
-        # A location is a row each, for its id in the answer.
+        writes = self.writes_by_table(sent)
+        # Locations are inserted with their ids returned: one statement
+        # where the engine batches that (MariaDB, PostgreSQL), else one
+        # per location (SQLite).
+        self.assertIn(writes.pop('image_locations'), (1, 2))
         self.assertEqual({'images': 1, 'image_properties': 1,
-                          'image_tags': 1, 'image_locations': 2},
-                         self.writes_by_table(sent))
+                          'image_tags': 1}, writes)
         # and one read: whether another image records the file URLs.
-        self.assertEqual(6, len(sent), sent)
+        self.assertEqual(1, len([s for s in sent if s.lstrip().upper()
+                                 .startswith('SELECT')]), sent)
         self.assertEqual(image, api.image_get(base.ADMIN, image['id']))
 
     def test_update_of_columns_tags_and_a_property(self):
