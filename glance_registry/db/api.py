@@ -338,19 +338,26 @@ def _image_dict(session, image):
         session, [image.id])[image.id])
 
 
+# The children of one image (bound as ``child_image_id``) and the columns
+# a show selects from them, built once: building them per call cost more
+# CPU than running the statement.
+_ONE_IMAGES_CHILDREN = _children_query(
+    lambda model: model.image_id == sa.bindparam('child_image_id')
+).subquery('children')
+_CHILD_COLUMNS = tuple(_ONE_IMAGES_CHILDREN.c[name] for name in (
+    'kind', 'name', 'value', 'location_id', 'meta_data', 'status'))
+_IMAGE_AND_CHILDREN = Image.__table__.outerjoin(_ONE_IMAGES_CHILDREN,
+                                                sa.true())
+
+
 def _image_get_dict(context, session, image_id, force_show_deleted=False):
     """The image dict with its properties, tags and locations, if it
     exists and ``context`` may see it: one statement, the image row
     outer-joined to its children (one result row per child)."""
-    children = _children_query(
-        lambda model: model.image_id == image_id).subquery()
     query = _image_query(context, force_show_deleted).with_only_columns(
-        *Image.__table__.columns,
-        *[children.c[name] for name in (
-            'kind', 'name', 'value', 'location_id', 'meta_data', 'status')]
-    ).select_from(Image.__table__.outerjoin(children, sa.true())).where(
-        Image.id == image_id)
-    rows = session.execute(query).all()
+        *Image.__table__.columns, *_CHILD_COLUMNS
+    ).select_from(_IMAGE_AND_CHILDREN).where(Image.id == image_id)
+    rows = session.execute(query, {'child_image_id': image_id}).all()
     if not rows:
         raise exception.ImageNotFound(image_id=image_id)
     found = _no_children()
