@@ -663,9 +663,8 @@ class ImageService:
         # Staged import data on this host (the v2 controller sends the
         # delete of an image staged elsewhere to that worker).
         self.staging.discard(image_id)
-        self.registry.image_update(context, image_id=image_id,
-                                   values={'status': status})
-        deleted = self.registry.image_destroy(context, image_id=image_id)
+        deleted = self.registry.image_destroy(context, image_id=image_id,
+                                              status=status)
         self.notifier.image(context, 'image.delete', deleted)
 
     def delete_from_store(self, context, store_id, image_id):
@@ -713,6 +712,8 @@ class ImageService:
         the records go) and data outside the stores' own space (an
         administrator's file, a web server), which is never ours to
         delete."""
+        if not locations:
+            return
         shared = set(self.registry.image_location_referenced_elsewhere(
             context, image_id=image_id))
         for location in locations:

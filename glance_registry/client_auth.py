@@ -58,9 +58,16 @@ class ServiceCredentials:
     def __init__(self, conf=CONF):
         self.conf = conf
         self._session = None
+        self._configured = None
 
     def configured(self):
-        """Whether there is a service user to authenticate as."""
+        """Whether there is a service user to authenticate as (decided
+        once: asked on every registry call of a context without token)."""
+        if self._configured is None:
+            self._configured = self._find_configured()
+        return self._configured
+
+    def _find_configured(self):
         if self.conf.admin_user:
             return True
         from keystoneauth1 import loading

@@ -45,7 +45,7 @@ OPERATIONS = {
                           optional=('purge_props', 'from_state',
                                     'expected_properties',
                                     'remove_properties')),
-    'image_destroy': write('image_id'),
+    'image_destroy': write('image_id', optional=('status',)),
     'user_get_storage_usage': read('owner_id', optional=('image_id',)),
     # tags
     'image_tag_get_all': read('image_id'),

@@ -7,6 +7,7 @@ translated into our exception classes (``db.engine.translate_errors`` wraps
 every contract function).
 """
 
+import datetime
 import inspect
 import time
 
@@ -164,6 +165,22 @@ def check_arguments(command, kwargs):
     return FUNCTIONS[command]
 
 
+def json_ready(value):
+    """``value`` with datetimes as ISO 8601 text, as oslo.serialization's
+    ``to_primitive(convert_datetime=True)`` gives, walking only the dicts,
+    lists and scalars that results are made of (to_primitive's generic
+    walk cost as much CPU as a show's SQL); anything else goes to it."""
+    if isinstance(value, (str, int, float, type(None))):
+        return value
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, datetime.datetime):
+        return value.strftime('%Y-%m-%dT%H:%M:%S.%f')
+    return jsonutils.to_primitive(value, convert_datetime=True)
+
+
 def dispatch(context, command, kwargs, transport='http'):
     """Check the arguments and, for an operation that writes, the policy
     rule ``registry_write`` (administrators, as the registry knows them,
@@ -177,7 +194,7 @@ def dispatch(context, command, kwargs, transport='http'):
                 contract.is_read(command)):
             policy.get_enforcer().enforce(context, 'registry_write')
         result = function(context, **kwargs)
-        result = jsonutils.to_primitive(result, convert_datetime=True)
+        result = json_ready(result)
         success = True
         return result
     finally:

@@ -259,50 +259,112 @@ def _location_to_dict(location):
             'status': location.status}
 
 
+def _children_query(condition, with_tags=True):
+    """Non-deleted locations, properties and (``with_tags``) tags of the
+    images ``condition(model)`` selects, as one UNION ALL of rows
+    (image_id, kind, name, value, location_id, meta_data, status): kind
+    'l' a location, 'p' a property, 't' a tag."""
+    def null(type_):
+        return sa.type_coerce(sa.null(), type_)
+
+    parts = [
+        sa.select(ImageLocation.image_id, sa.literal_column("'l'")
+                  .label('kind'), null(sa.String).label('name'),
+                  ImageLocation.value.label('value'),
+                  ImageLocation.id.label('location_id'),
+                  ImageLocation.meta_data.label('meta_data'),
+                  ImageLocation.status.label('status'))
+        .where(condition(ImageLocation),
+               ImageLocation.deleted == sa.false()),
+        sa.select(ImageProperty.image_id, sa.literal_column("'p'"),
+                  ImageProperty.name, ImageProperty.value, sa.null(),
+                  sa.null(), sa.null())
+        .where(condition(ImageProperty),
+               ImageProperty.deleted == sa.false()),
+    ]
+    if with_tags:
+        parts.append(
+            sa.select(ImageTag.image_id, sa.literal_column("'t'"), sa.null(),
+                      ImageTag.value, sa.null(), sa.null(), sa.null())
+            .where(condition(ImageTag), ImageTag.deleted == sa.false()))
+    return sa.union_all(*parts)
+
+
+def _add_child(children, kind, name, value, location_id, meta_data, status):
+    if kind == 'p':
+        children['properties'][name] = value
+    elif kind == 't':
+        children['tags'].append(value)
+    elif kind == 'l':
+        children['locations'].append(
+            {'id': location_id, 'url': value, 'metadata': meta_data or {},
+             'status': status})
+
+
+def _no_children():
+    return {'properties': {}, 'tags': [], 'locations': []}
+
+
 def _image_children(session, image_ids, with_tags=True):
-    """Non-deleted properties, tags and locations of ``image_ids``."""
-    children = {image_id: {'properties': {}, 'tags': [], 'locations': []}
-                for image_id in image_ids}
+    """Non-deleted properties, tags and locations of ``image_ids``, read
+    in one statement."""
+    children = {image_id: _no_children() for image_id in image_ids}
     if not image_ids:
         return children
-    rows = session.execute(
-        sa.select(ImageProperty.image_id, ImageProperty.name,
-                  ImageProperty.value)
-        .where(ImageProperty.image_id.in_(image_ids),
-               ImageProperty.deleted == sa.false()))
-    for image_id, name, value in rows:
-        children[image_id]['properties'][name] = value
-    if with_tags:
-        rows = session.execute(
-            sa.select(ImageTag.image_id, ImageTag.value)
-            .where(ImageTag.image_id.in_(image_ids),
-                   ImageTag.deleted == sa.false())
-            .order_by(ImageTag.value))
-        for image_id, value in rows:
-            children[image_id]['tags'].append(value)
-    locations = session.scalars(
-        sa.select(ImageLocation)
-        .where(ImageLocation.image_id.in_(image_ids),
-               ImageLocation.deleted == sa.false())
-        .order_by(ImageLocation.id))
-    for location in locations:
-        children[location.image_id]['locations'].append(
-            _location_to_dict(location))
+    query = _children_query(lambda model: model.image_id.in_(image_ids),
+                            with_tags)
+    for image_id, *child in session.execute(query):
+        _add_child(children[image_id], *child)
     return children
 
 
-def _image_to_dict(image, children, with_tags=True):
-    values = {name: getattr(image, name) for name in IMAGE_COLUMNS}
+def _image_columns(image):
+    return {name: getattr(image, name) for name in IMAGE_COLUMNS}
+
+
+def _image_to_dict(values, children, with_tags=True):
+    """The registry's image dict: the image's column ``values`` and its
+    ``children``."""
     values['properties'] = children['properties']
     if with_tags:
         values['tags'] = sorted(set(children['tags']))
-    values['locations'] = children['locations']
+    values['locations'] = sorted(children['locations'],
+                                 key=lambda location: location['id'])
     return values
 
 
 def _image_dict(session, image):
-    return _image_to_dict(image, _image_children(session, [image.id])[
-        image.id])
+    return _image_to_dict(_image_columns(image), _image_children(
+        session, [image.id])[image.id])
+
+
+# The children of one image (bound as ``child_image_id``) and the columns
+# a show selects from them, built once: building them per call cost more
+# CPU than running the statement.
+_ONE_IMAGES_CHILDREN = _children_query(
+    lambda model: model.image_id == sa.bindparam('child_image_id')
+).subquery('children')
+_CHILD_COLUMNS = tuple(_ONE_IMAGES_CHILDREN.c[name] for name in (
+    'kind', 'name', 'value', 'location_id', 'meta_data', 'status'))
+_IMAGE_AND_CHILDREN = Image.__table__.outerjoin(_ONE_IMAGES_CHILDREN,
+                                                sa.true())
+
+
+def _image_get_dict(context, session, image_id, force_show_deleted=False):
+    """The image dict with its properties, tags and locations, if it
+    exists and ``context`` may see it: one statement, the image row
+    outer-joined to its children (one result row per child)."""
+    query = _image_query(context, force_show_deleted).with_only_columns(
+        *Image.__table__.columns, *_CHILD_COLUMNS
+    ).select_from(_IMAGE_AND_CHILDREN).where(Image.id == image_id)
+    rows = session.execute(query, {'child_image_id': image_id}).all()
+    if not rows:
+        raise exception.ImageNotFound(image_id=image_id)
+    found = _no_children()
+    width = len(IMAGE_COLUMNS)
+    for row in rows:
+        _add_child(found, *row[width:])
+    return _image_to_dict(dict(zip(IMAGE_COLUMNS, rows[0][:width])), found)
 
 
 def _check_image_values(values):
@@ -587,21 +649,43 @@ def _image_create(context, session, values):
             values[key] = 0
     values.setdefault('created_at', now)
     values.setdefault('updated_at', values['created_at'])
-    image = Image(**values)
-    session.add(image)
+    values = dict({name: None for name in IMAGE_COLUMNS}, **values)
+    session.add(Image(**values))
     try:
         session.flush()
     except engine.db_exc.DBDuplicateEntry:
         raise exception.Duplicate(
             reason='image %s already exists' % values['id']) from None
-    image_id = image.id
-    if properties:
-        _set_properties(session, image_id, properties, False, now)
-    if tags:
-        _set_tags(session, image_id, tags, now)
+    # A new image has no children yet: insert them (one statement per
+    # table; a location's row each, for its id) and answer from what was
+    # written instead of reading it back.
+    image_id = values['id']
+    children = _no_children()
+    for name, value in properties.items():
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        children['properties'][name] = value
+    children['tags'] = list(dict.fromkeys(tags))
+    for model, rows in (
+            (ImageProperty, [{'name': name, 'value': value} for name, value
+                             in children['properties'].items()]),
+            (ImageTag, [{'value': tag} for tag in children['tags']])):
+        if rows:
+            session.execute(sa.insert(model), [
+                dict(row, image_id=image_id, created_at=now, updated_at=now,
+                     deleted=False) for row in rows])
+    rows = []
     if locations:
-        _set_locations(session, image_id, locations, now, 'deleted')
-    return _image_dict(session, image)
+        rows = [_new_location(image_id, loc, now) for loc in locations]
+        urls = [row.value for row in rows]
+        if len(set(urls)) != len(urls):
+            raise exception.Invalid(reason='a location is listed twice')
+        _check_urls_free(session, image_id, urls)
+        session.add_all(rows)
+    with _claiming():
+        session.flush()
+    children['locations'] = [_location_to_dict(row) for row in rows]
+    return _image_to_dict(values, children)
 
 
 @write_operation
@@ -614,8 +698,8 @@ def image_create(context, values):
 @read_operation
 def image_get(context, image_id, force_show_deleted=False):
     with engine.reader() as session:
-        image = _image_get(context, session, image_id, force_show_deleted)
-        return _image_dict(session, image)
+        return _image_get_dict(context, session, image_id,
+                               force_show_deleted)
 
 
 def _bool_filter(name, value):
@@ -770,7 +854,8 @@ def image_get_all(context, filters=None, marker=None, limit=None,
         images = session.scalars(query).all()
         children = _image_children(session, [i.id for i in images],
                                    with_tags=return_tag)
-        return [_image_to_dict(image, children[image.id], return_tag)
+        return [_image_to_dict(_image_columns(image), children[image.id],
+                               return_tag)
                 for image in images]
 
 
@@ -828,10 +913,8 @@ def _image_update(context, session, image_id, values, purge_props=False,
         _set_tags(session, image_id, tags, now)
     if locations is not None:
         _set_locations(session, image_id, locations, now, 'deleted')
-    session.expire_all()
-    image = session.scalars(sa.select(Image).where(Image.id == image_id)
-                            .execution_options(populate_existing=True)).one()
-    return _image_dict(session, image)
+    # As written, whoever may see it now (the change may have hidden it).
+    return _image_get_dict(None, session, image_id, force_show_deleted=True)
 
 
 @write_operation
@@ -854,13 +937,16 @@ def _soft_delete_rows(session, model, condition, now, **extra):
         .execution_options(synchronize_session=False))
 
 
-def _image_destroy(context, session, image_id):
-    image = _image_get(context, session, image_id)
-    if image.protected:
+def _image_destroy(context, session, image_id, status=None):
+    if status not in (None, 'deleted', 'pending_delete'):
+        raise exception.Invalid(reason='a destroyed image is deleted or '
+                                'pending_delete, not %r' % (status,))
+    result = _image_get_dict(context, session, image_id)
+    if result['protected']:
         raise exception.ProtectedImageDelete(image_id=image_id)
     now = _now()
-    result = _image_dict(session, image)
-    location_status = ('pending_delete' if image.status == 'pending_delete'
+    status = status or result['status']
+    location_status = ('pending_delete' if status == 'pending_delete'
                        else 'deleted')
     # pending_delete locations keep their claim: the data is still there
     # (restorable) until the scrubber removes it.
@@ -872,10 +958,12 @@ def _image_destroy(context, session, image_id):
     for model in (ImageProperty, ImageTag, ImageMember):
         _soft_delete_rows(session, model, model.image_id == image_id, now)
     leases.end_lease(session, image_id)
-    _soft_delete_rows(session, Image, Image.id == image_id, now)
+    _soft_delete_rows(session, Image, Image.id == image_id, now,
+                      status=status)
     # No node may serve a deleted image from its cache.
     cache.forget_image(session, image_id)
-    result.update(deleted=True, deleted_at=now, updated_at=now)
+    result.update(deleted=True, deleted_at=now, updated_at=now,
+                  status=status)
     for location in result['locations']:
         location['status'] = location_status
     _with_sharing(session, image_id, result['locations'])
@@ -883,12 +971,14 @@ def _image_destroy(context, session, image_id):
 
 
 @write_operation
-def image_destroy(context, image_id):
-    """Soft-delete an image and its properties, tags, members, locations.
-    Each location of the result says whether its data is
-    ``referenced_elsewhere`` (then the caller must not delete it)."""
+def image_destroy(context, image_id, status=None):
+    """Soft-delete an image and its properties, tags, members, locations,
+    setting its ``status`` (deleted or pending_delete) in the same
+    transaction when given. Each location of the result says whether its
+    data is ``referenced_elsewhere`` (then the caller must not delete
+    it)."""
     with engine.writer() as session:
-        return _image_destroy(context, session, image_id)
+        return _image_destroy(context, session, image_id, status)
 
 
 @read_operation
@@ -1329,11 +1419,8 @@ def image_restore(context, image_id):
                            model.deleted_at == deleted_at)
                     .values(deleted=False, deleted_at=None, updated_at=now)
                     .execution_options(synchronize_session=False))
-        session.expire_all()
-        image = session.scalars(sa.select(Image).where(Image.id == image_id)
-                                .execution_options(
-                                    populate_existing=True)).one()
-        return _image_dict(session, image)
+        return _image_get_dict(None, session, image_id,
+                               force_show_deleted=True)
 
 
 # Tasks --------------------------------------------------------------------

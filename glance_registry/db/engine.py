@@ -16,7 +16,10 @@ with "database is locked": write transactions start with BEGIN IMMEDIATE
 upgrade to a write lock, which SQLite answers at once with SQLITE_BUSY);
 writers in one process queue on a lock that eventlet can switch on, as
 SQLite's own busy wait blocks the whole process; and file databases use
-write-ahead logging, so readers never block the writer.
+write-ahead logging, so readers never block the writer. A SQLite file
+keeps a pool of open connections (oslo.db opens and closes one per
+transaction, which costs more than the queries of a show: the close of a
+database's last connection checkpoints the write-ahead log).
 """
 
 import contextlib
@@ -91,6 +94,8 @@ def _sqlite_setup(engine):
         return
     database = engine.url.database
     if database and database != ':memory:':
+        _pool_connections(engine)
+
         # Stored in the database file: once per process is enough.
         @sa.event.listens_for(engine, 'first_connect')
         def _wal(dbapi_connection, connection_record):
@@ -107,6 +112,24 @@ def _sqlite_setup(engine):
             connection.exec_driver_sql('ROLLBACK')
         connection.exec_driver_sql('BEGIN IMMEDIATE')
         connection.info['in_transaction'] = True
+
+
+def _pool_connections(engine):
+    """Replace oslo.db's NullPool of a SQLite file by a QueuePool sized by
+    ``[database] max_pool_size``/``max_overflow``, keeping the listeners
+    oslo.db set on the pool (as SQLAlchemy's own ``Pool.recreate`` does).
+    No ping on checkout: a local file does not drop connections."""
+    old = engine.pool
+    if not isinstance(old, sa.pool.NullPool):
+        return
+    engine.pool = sa.pool.QueuePool(
+        old._creator, pool_size=CONF.database.max_pool_size or 5,
+        max_overflow=CONF.database.max_overflow or 10,
+        timeout=CONF.database.pool_timeout or 30,
+        recycle=old._recycle, pre_ping=False,
+        logging_name=old._orig_logging_name,
+        reset_on_return=old._reset_on_return,
+        _dispatch=old.dispatch, dialect=old._dialect)
 
 
 def _get_factory():

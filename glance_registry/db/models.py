@@ -111,6 +111,8 @@ class ImageProperty(SoftDelete, Base):
                             name='ix_image_properties_image_id_name'),
         sa.Index('ix_image_properties_image_id', 'image_id'),
         sa.Index('ix_image_properties_deleted', 'deleted'),
+        sa.Index('ix_image_properties_image_id_deleted', 'image_id',
+                 'deleted'),
         TABLE_ARGS,
     )
 
@@ -140,6 +142,8 @@ class ImageLocation(SoftDelete, Base):
     __table_args__ = (
         sa.Index('ix_image_locations_image_id', 'image_id'),
         sa.Index('ix_image_locations_deleted', 'deleted'),
+        sa.Index('ix_image_locations_image_id_deleted', 'image_id',
+                 'deleted'),
         sa.Index('ix_image_locations_url_hash', 'url_hash'),
         sa.Index('uq_image_locations_claim', 'claim', unique=True),
         TABLE_ARGS,
@@ -168,6 +172,7 @@ class ImageMember(SoftDelete, Base):
         sa.Index('ix_image_members_deleted', 'deleted'),
         sa.Index('ix_image_members_image_id', 'image_id'),
         sa.Index('ix_image_members_image_id_member', 'image_id', 'member'),
+        sa.Index('ix_image_members_image_id_deleted', 'image_id', 'deleted'),
         TABLE_ARGS,
     )
 

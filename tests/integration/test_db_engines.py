@@ -21,6 +21,7 @@ from tests.unit.registry.db import test_images
 from tests.unit.registry.db import test_metadef
 from tests.unit.registry.db import test_migration
 from tests.unit.registry.db import test_leases
+from tests.unit.registry.db import test_statements
 from tests.unit.registry.db import test_task_leases
 from tests.unit.registry.db import test_tasks
 
@@ -85,7 +86,7 @@ def _engine_test_classes():
     classes = {}
     for module in (test_images, test_image_list, test_children, test_tasks,
                    test_metadef, test_migration, test_cache, test_leases,
-                   test_task_leases):
+                   test_task_leases, test_statements):
         for name, value in sorted(vars(module).items()):
             if (isinstance(value, type) and
                     issubclass(value, base.DBTestCase) and

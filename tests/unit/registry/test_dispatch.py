@@ -1,5 +1,9 @@
 """The contract table and its argument checks (no database needed)."""
 
+import datetime
+import decimal
+
+from oslo_serialization import jsonutils
 import testtools
 
 from glance_registry.common import exception
@@ -93,3 +97,19 @@ class DispatchTestCase(testtools.TestCase):
         for cls in (exception.UnknownCommand, exception.InvalidRequest,
                     exception.InvalidParameterValue):
             self.assertEqual(400, cls.http_status)
+
+
+class JSONReadyTests(testtools.TestCase):
+
+    def test_results_become_what_to_primitive_makes_of_them(self):
+        result = {'id': 'x', 'size': 3, 'ratio': 0.5, 'protected': False,
+                  'checksum': None, 'tags': ('a', 'b'),
+                  'created_at': datetime.datetime(2020, 1, 2, 3, 4, 5),
+                  'locations': [{'metadata': {'when': datetime.datetime(
+                      2020, 1, 2, 3, 4, 5, 6)}, 'amount': decimal.Decimal(
+                          '1.5')}]}
+        self.assertEqual(
+            jsonutils.to_primitive(result, convert_datetime=True),
+            dispatch.json_ready(result))
+        self.assertEqual('2020-01-02T03:04:05.000000',
+                         dispatch.json_ready(result)['created_at'])
