@@ -581,9 +581,8 @@ class ImageService:
         # Staged import data on this host (the v2 controller sends the
         # delete of an image staged elsewhere to that worker).
         self.staging.discard(image_id)
-        self.registry.image_update(context, image_id=image_id,
-                                   values={'status': status})
-        deleted = self.registry.image_destroy(context, image_id=image_id)
+        deleted = self.registry.image_destroy(context, image_id=image_id,
+                                              status=status)
         self.notifier.image(context, 'image.delete', deleted)
 
     def delete_from_store(self, context, store_id, image_id):

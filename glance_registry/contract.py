@@ -41,7 +41,7 @@ OPERATIONS = {
                                     'admin_as_user', 'return_tag')),
     'image_update': write('image_id', 'values',
                           optional=('purge_props', 'from_state')),
-    'image_destroy': write('image_id'),
+    'image_destroy': write('image_id', optional=('status',)),
     'user_get_storage_usage': read('owner_id', optional=('image_id',)),
     # tags
     'image_tag_get_all': read('image_id'),

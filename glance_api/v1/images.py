@@ -302,9 +302,8 @@ class ImagesController:
                 context, image_id=image['id'], values=location_values,
                 from_state='queued')
         except exception.LocationInUse:
-            self.registry.image_update(context, image_id=image['id'],
-                                       values={'status': 'deleted'})
-            self.registry.image_destroy(context, image_id=image['id'])
+            self.registry.image_destroy(context, image_id=image['id'],
+                                        status='deleted')
             raise
 
     def _store_data(self, req, context, image, meta, source):

@@ -775,13 +775,23 @@ def _soft_delete_rows(session, model, condition, now, **extra):
         .execution_options(synchronize_session=False))
 
 
-def _image_destroy(context, session, image_id):
+# The statuses a delete may leave an image in.
+DELETED_STATUSES = ('deleted', 'pending_delete')
+
+
+def _image_destroy(context, session, image_id, status=None):
     image = _image_get(context, session, image_id)
     if image.protected:
         raise exception.ProtectedImageDelete(image_id=image_id)
+    if status is not None and status not in DELETED_STATUSES:
+        raise exception.InvalidParameterValue(
+            value=status, param='status',
+            extra='one of %s' % ', '.join(DELETED_STATUSES))
     now = _now()
     result = _image_dict(session, image)
-    location_status = ('pending_delete' if image.status == 'pending_delete'
+    if status is not None:
+        result['status'] = status
+    location_status = ('pending_delete' if result['status'] == 'pending_delete'
                        else 'deleted')
     # pending_delete locations keep their claim: the data is still there
     # (restorable) until the scrubber removes it.
@@ -793,7 +803,8 @@ def _image_destroy(context, session, image_id):
     for model in (ImageProperty, ImageTag, ImageMember):
         _soft_delete_rows(session, model, model.image_id == image_id, now)
     leases.end_lease(session, image_id)
-    _soft_delete_rows(session, Image, Image.id == image_id, now)
+    _soft_delete_rows(session, Image, Image.id == image_id, now,
+                      **({'status': status} if status else {}))
     # No node may serve a deleted image from its cache.
     cache.forget_image(session, image_id)
     result.update(deleted=True, deleted_at=now, updated_at=now)
@@ -804,12 +815,15 @@ def _image_destroy(context, session, image_id):
 
 
 @write_operation
-def image_destroy(context, image_id):
-    """Soft-delete an image and its properties, tags, members, locations.
-    Each location of the result says whether its data is
-    ``referenced_elsewhere`` (then the caller must not delete it)."""
+def image_destroy(context, image_id, status=None):
+    """Soft-delete an image and its properties, tags, members, locations,
+    and set its ``status`` (``deleted`` or ``pending_delete``) in the same
+    transaction, so a glance-api that dies mid-delete never leaves an
+    image listed as deleted. Each location of the result says whether its
+    data is ``referenced_elsewhere`` (then the caller must not delete
+    it)."""
     with engine.writer() as session:
-        return _image_destroy(context, session, image_id)
+        return _image_destroy(context, session, image_id, status)
 
 
 @read_operation
