@@ -40,7 +40,8 @@ OPERATIONS = {
                                     'sort_dir', 'member_status', 'is_public',
                                     'admin_as_user', 'return_tag')),
     'image_update': write('image_id', 'values',
-                          optional=('purge_props', 'from_state')),
+                          optional=('purge_props', 'from_state',
+                                    'lease_holder')),
     'image_destroy': write('image_id', optional=('status',)),
     'user_get_storage_usage': read('owner_id', optional=('image_id',)),
     # tags

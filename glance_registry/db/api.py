@@ -715,7 +715,7 @@ def image_get_all(context, filters=None, marker=None, limit=None,
 
 
 def _image_update(context, session, image_id, values, purge_props=False,
-                  from_state=None):
+                  from_state=None, lease_holder=None):
     values = dict(values)
     properties = values.pop('properties', None)
     locations = values.pop('locations', None)
@@ -728,6 +728,8 @@ def _image_update(context, session, image_id, values, purge_props=False,
     _image_get(context, session, image_id, show_deleted)
     now = _now()
     values['updated_at'] = now
+    if lease_holder is not None:
+        leases.check_holder(session, image_id, lease_holder, from_state)
     update = sa.update(Image).where(Image.id == image_id)
     if not show_deleted:
         update = update.where(Image.deleted == sa.false())
@@ -761,11 +763,13 @@ def _image_update(context, session, image_id, values, purge_props=False,
 
 @write_operation
 def image_update(context, image_id, values, purge_props=False,
-                 from_state=None):
-    """Update columns, properties, tags, locations; CAS on ``from_state``."""
+                 from_state=None, lease_holder=None):
+    """Update columns, properties, tags, locations; CAS on ``from_state``
+    and, with ``lease_holder``, on the upload lease: an upload whose lease
+    was healed (and maybe taken by another upload) finishes nothing."""
     with engine.writer() as session:
         return _image_update(context, session, image_id, values,
-                             purge_props, from_state)
+                             purge_props, from_state, lease_holder)
 
 
 def _soft_delete_rows(session, model, condition, now, **extra):
