@@ -100,7 +100,8 @@ class Stager(upload.Uploader):
         image_size_total."""
         self.limits.enforce_stage(context, image['owner'])
 
-    def activate(self, context, image_id, reader, result):
+    def activate(self, context, image_id, reader, result,
+                 lease_holder=None):
         """Record what was staged (size, checksums, virtual size) and the
         worker holding it; the image stays ``uploading``."""
         values = upload.measured_values(reader)
@@ -109,7 +110,7 @@ class Stager(upload.Uploader):
         try:
             return self.registry.image_update(
                 context, image_id=image_id, values=values,
-                from_state='uploading')
+                from_state='uploading', lease_holder=lease_holder)
         except BaseException:
             self.delete_data(result.location)
             self.restore_queued(context, image_id)

@@ -147,7 +147,8 @@ class Uploader:
         finally:
             if reader is not None:
                 reader.close()
-        image = self.activate(context, image_id, reader, result)
+        image = self.activate(context, image_id, reader, result,
+                              lease_holder=lease.holder)
         if image.get('status') == self.receiving_status:
             # The data is all here but the image keeps its status (a
             # stage): no one holds it any more.
@@ -221,18 +222,21 @@ class Uploader:
             raise
         return result
 
-    def activate(self, context, image_id, reader, result):
+    def activate(self, context, image_id, reader, result,
+                 lease_holder=None):
         """saving -> active with size, virtual size, checksums and the
-        location. If the image was deleted meanwhile, the data just written
-        is removed."""
+        location, if ``lease_holder`` still holds the upload's lease (an
+        upload whose lease was healed must not activate the image with its
+        stale data). If the image was deleted or taken by another upload
+        meanwhile, the data just written is removed."""
         values = dict(measured_values(reader), status='active',
                       locations=[location_value(result)])
         try:
             return self.registry.image_update(
                 context, image_id=image_id, values=values,
-                from_state='saving')
-        except (exception.ImageNotFound,
-                exception.InvalidStatusTransition) as e:
+                from_state='saving', lease_holder=lease_holder)
+        except (exception.ImageNotFound, exception.InvalidStatusTransition,
+                exception.LeaseLost) as e:
             self.delete_data(result.location)
             current = self._get_or_none(context, image_id)
             gone = ('deleted', 'pending_delete')

@@ -44,7 +44,7 @@ OPERATIONS = {
     'image_update': write('image_id', 'values',
                           optional=('purge_props', 'from_state',
                                     'expected_properties',
-                                    'remove_properties')),
+                                    'remove_properties', 'lease_holder')),
     'image_destroy': write('image_id', optional=('status',)),
     'user_get_storage_usage': read('owner_id', optional=('image_id',)),
     # tags

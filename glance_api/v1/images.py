@@ -65,7 +65,8 @@ class V1Uploader(upload_module.Uploader):
         self.expected_size = expected_size
         self.expected_checksum = expected_checksum
 
-    def activate(self, context, image_id, reader, result):
+    def activate(self, context, image_id, reader, result,
+                 lease_holder=None):
         problem = None
         if (self.expected_size is not None and
                 reader.size != self.expected_size):
@@ -81,7 +82,8 @@ class V1Uploader(upload_module.Uploader):
             self.restore_queued(context, image_id)
             raise exception.InvalidParameterValue(
                 value=problem[1], param=problem[0], extra=problem[2])
-        return super().activate(context, image_id, reader, result)
+        return super().activate(context, image_id, reader, result,
+                                lease_holder)
 
     def restore_queued(self, context, image_id):
         """saving -> killed: v1 marks a failed upload."""

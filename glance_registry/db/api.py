@@ -861,7 +861,7 @@ def image_get_all(context, filters=None, marker=None, limit=None,
 
 def _image_update(context, session, image_id, values, purge_props=False,
                   from_state=None, expected_properties=None,
-                  remove_properties=None):
+                  remove_properties=None, lease_holder=None):
     values = dict(values)
     properties = values.pop('properties', None)
     expected_properties = expected_properties or {}
@@ -884,6 +884,8 @@ def _image_update(context, session, image_id, values, purge_props=False,
     _image_get(context, session, image_id, show_deleted)
     now = _now()
     values['updated_at'] = now
+    if lease_holder is not None:
+        leases.check_holder(session, image_id, lease_holder, from_state)
     update = sa.update(Image).where(Image.id == image_id)
     if not show_deleted:
         update = update.where(Image.deleted == sa.false())
@@ -920,14 +922,16 @@ def _image_update(context, session, image_id, values, purge_props=False,
 @write_operation
 def image_update(context, image_id, values, purge_props=False,
                  from_state=None, expected_properties=None,
-                 remove_properties=None):
+                 remove_properties=None, lease_holder=None):
     """Update columns, properties, tags, locations; CAS on ``from_state``
     and on ``expected_properties`` ({name: value, or None for absent});
-    ``remove_properties`` deletes those properties only."""
+    ``remove_properties`` deletes those properties only; with
+    ``lease_holder``, CAS on the upload lease: an upload whose lease was
+    healed (and maybe taken by another upload) finishes nothing."""
     with engine.writer() as session:
         return _image_update(context, session, image_id, values,
                              purge_props, from_state, expected_properties,
-                             remove_properties)
+                             remove_properties, lease_holder)
 
 
 def _soft_delete_rows(session, model, condition, now, **extra):

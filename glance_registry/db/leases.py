@@ -78,6 +78,19 @@ def end_lease(session, image_id, new_status=None):
     session.execute(delete.execution_options(synchronize_session=False))
 
 
+def check_holder(session, image_id, holder, status=None):
+    """LeaseLost unless ``holder`` holds the image's lease (locked for the
+    rest of the transaction, so no healer or new upload takes it
+    meanwhile)."""
+    lease = session.scalars(
+        sa.select(ImageLease).where(ImageLease.image_id == image_id,
+                                    ImageLease.holder == holder)
+        .with_for_update()).first()
+    if lease is None:
+        raise exception.LeaseLost(image_id=image_id,
+                                  status=status or 'saving')
+
+
 @engine.write_operation
 def image_lease_acquire(context, image_id, holder, api_version, duration,
                         from_state='queued', to_state='saving'):

@@ -264,6 +264,10 @@ class ProbeTest(testtools.TestCase):
                 self.fail('%s not met in %s s' % (what, timeout))
             time.sleep(0.05)
 
+    @staticmethod
+    def kill_pid(pid):
+        os.kill(pid, signal.SIGKILL)
+
     def signal_daemon(self, daemon, sig):
         os.kill(daemon.process.pid, sig)
         if sig == signal.SIGSTOP:

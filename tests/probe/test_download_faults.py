@@ -18,18 +18,22 @@ class DownloadFaultsTest(base.ProbeTest):
         self.data = bytes(range(256)) * (SIZE // 256)
         self.assertEqual(204, self.upload(self.image_id, self.data))
 
-    def start_download(self):
+    def start_download(self, receive_buffer=4096):
         """Ask for the data and read only its first MiB; returns the
         socket."""
         sock = socket.create_connection(('127.0.0.1', self.api.port), 60)
         self.addCleanup(sock.close)
         # A small receive buffer so the server is still sending.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                        receive_buffer)
         sock.sendall(('GET /v2/images/%s/file HTTP/1.1\r\n'
                       'Host: 127.0.0.1\r\n\r\n' % self.image_id).encode())
-        received = 0
-        while received < MiB:
-            received += len(sock.recv(65536))
+        data = b''
+        while len(data) < MiB:
+            data += sock.recv(65536)
+        # What is left of the body once the head and what came are read.
+        head = data.split(b'\r\n\r\n', 1)[0]
+        self.body_left = SIZE - (len(data) - len(head) - 4)
         return sock
 
     def assert_intact(self, since):
@@ -52,6 +56,39 @@ class DownloadFaultsTest(base.ProbeTest):
         sock.close()
         self.api.start()
         self.assert_intact(killed_at)
+
+    def test_killed_registry_mid_download_ends_never_hangs(self):
+        """The registry is not needed once the bytes flow: the download
+        completes (or ends with an error), within the socket timeouts."""
+        # A buffer small enough that the server is still sending at the
+        # kill, large enough that the rest comes quickly.
+        sock = self.start_download(receive_buffer=65536)
+        self.registry.kill()
+        killed_at = time.time()
+        received = self.read_to_end(sock)
+        print('%s: download ended %.1f s after the kill with %d bytes'
+              % (self.id(), time.time() - killed_at, received))
+        self.assertLessEqual(received, SIZE)
+        self.registry.start()
+        self.assert_intact(killed_at)
+
+    def read_to_end(self, sock, timeout=60):
+        """Read until the server closes the connection or has sent the
+        whole body; fail if it stops sending for ``timeout`` seconds (a
+        hung download). Returns the number of body bytes read."""
+        sock.settimeout(timeout)
+        received = SIZE - self.body_left
+        while received < SIZE:
+            try:
+                chunk = sock.recv(1024 * 1024)
+            except socket.timeout:
+                self.fail('the download hung after %d bytes' % received)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += len(chunk)
+        return received
 
 
 class V1UploadFaultsTest(base.ProbeTest):

@@ -71,17 +71,13 @@ class ApiWorkerDiesMidUploadTest(base.ProbeTest):
         sock = self.start_upload(image_id, 64 * MiB, 2 * MiB)
         self.wait_for_row_status(image_id, 'saving')
         [worker] = self.children(self.api.process.pid)
-        self.signal_daemon_pid(worker, signal.SIGKILL)
+        self.kill_pid(worker)
         killed_at = time.time()
         sock.close()
         self.wait_for_row_status(image_id, 'queued')
         self.wait_until(lambda: len(self.children(self.api.process.pid)) == 1,
                         what='a new worker')
         self.assert_usable(image_id, since=killed_at)
-
-    @staticmethod
-    def signal_daemon_pid(pid, sig):
-        os.kill(pid, sig)
 
 
 class ClientFaultsTest(base.ProbeTest):

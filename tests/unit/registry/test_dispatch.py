@@ -70,7 +70,7 @@ class DispatchTestCase(testtools.TestCase):
         self.assertIn('missing argument(s) values', str(error))
         self.assertIn('image_update(image_id, values, [purge_props], '
                       '[from_state], [expected_properties], '
-                      '[remove_properties])', str(error))
+                      '[remove_properties], [lease_holder])', str(error))
 
     def test_dispatch_refuses_unknown_keyword_before_the_database(self):
         self.assertRaises(exception.InvalidRequest, dispatch.dispatch,

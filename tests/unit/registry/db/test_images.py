@@ -214,6 +214,21 @@ class ImageGetUpdateDestroyTests(base.DBTestCase):
         self.assertEqual(['pending_delete'], [r['status'] for r in self.rows(
             'image_locations', image_id=self.image_id)])
 
+    def test_destroy_sets_the_final_status_in_the_same_call(self):
+        deleted = api.image_destroy(P1, self.image_id,
+                                    status='pending_delete')
+        self.assertEqual('pending_delete', deleted['status'])
+        shown = api.image_get(P1, self.image_id, force_show_deleted=True)
+        self.assertEqual(('pending_delete', True),
+                         (shown['status'], shown['deleted']))
+        self.assertEqual(['pending_delete'], [r['status'] for r in self.rows(
+            'image_locations', image_id=self.image_id)])
+
+    def test_destroy_refuses_a_status_that_is_no_deletion(self):
+        self.assertRaises(exception.InvalidParameterValue, api.image_destroy,
+                          P1, self.image_id, status='active')
+        self.assertFalse(api.image_get(P1, self.image_id)['deleted'])
+
     def test_destroy_refuses_protected_image(self):
         api.image_update(P1, self.image_id, {'protected': True})
         error = self.assertRaises(exception.ProtectedImageDelete,

@@ -89,6 +89,30 @@ class LeaseTests(base.DBTestCase):
                          from_state='saving')
         self.assertEqual([], self.lease_rows())
 
+    def test_activation_by_the_holder_ends_the_lease(self):
+        self.acquire(holder='a')
+        image = api.image_update(P1, self.image_id, {'status': 'active'},
+                                 from_state='saving', lease_holder='a')
+        self.assertEqual('active', image['status'])
+        self.assertEqual([], self.lease_rows())
+
+    def test_healed_upload_cannot_activate_over_a_new_upload(self):
+        self.acquire(holder='first')
+        self.expire_now()
+        api.image_lease_expire(ADMIN)
+        self.acquire(holder='second')
+        # The first upload finishes late with its stale data: refused,
+        # the second upload keeps the image and its lease.
+        self.assertRaises(exception.LeaseLost, api.image_update, P1,
+                          self.image_id, {'status': 'active'},
+                          from_state='saving', lease_holder='first')
+        self.assertEqual('saving', self.status())
+        self.assertEqual(['second'],
+                         [row['holder'] for row in self.lease_rows()])
+        api.image_update(P1, self.image_id, {'status': 'active'},
+                         from_state='saving', lease_holder='second')
+        self.assertEqual('active', self.status())
+
     def test_update_keeping_saving_keeps_the_lease(self):
         self.acquire()
         api.image_update(P1, self.image_id, {'name': 'renamed'})
