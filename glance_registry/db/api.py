@@ -941,10 +941,15 @@ def _soft_delete_rows(session, model, condition, now, **extra):
         .execution_options(synchronize_session=False))
 
 
+# The statuses a delete may leave an image in.
+DELETED_STATUSES = ('deleted', 'pending_delete')
+
+
 def _image_destroy(context, session, image_id, status=None):
-    if status not in (None, 'deleted', 'pending_delete'):
-        raise exception.Invalid(reason='a destroyed image is deleted or '
-                                'pending_delete, not %r' % (status,))
+    if status not in (None,) + DELETED_STATUSES:
+        raise exception.InvalidParameterValue(
+            value=status, param='status',
+            extra='one of %s' % ', '.join(DELETED_STATUSES))
     result = _image_get_dict(context, session, image_id)
     if result['protected']:
         raise exception.ProtectedImageDelete(image_id=image_id)

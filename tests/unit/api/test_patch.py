@@ -137,7 +137,7 @@ class ApplyChangesTestCase(testtools.TestCase):
                                              'metadata': {}}]}])
         self.assertEqual(['file:///b', 'file:///a'],
                          [loc['url'] for loc in new['locations']])
-        self.assertRaises(exception.Forbidden, self.apply, image, [
+        self.assertRaises(exception.InvalidRequest, self.apply, image, [
             {'op': 'replace', 'path': '/locations',
              'value': [{'url': 'file:///c', 'metadata': {}}]}])
 
