@@ -108,7 +108,8 @@ class ChunkedDecoder:
         start, end = self._start, self._end
         left = end - start
         if len(self._buffer) < left + room:
-            grown = bytearray(left + room)
+            # Room for the next read too: no new buffer per read.
+            grown = bytearray(left + 2 * room)
             grown[:left] = self._buffer[start:end]
             self._buffer = grown
         elif start:
