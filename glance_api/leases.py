@@ -174,8 +174,8 @@ class DeadlineReader:
         self.lease = lease
 
     def __getattr__(self, name):
-        # The chunked-transfer state of eventlet's wsgi.input
-        # (chunked_input, chunk_length, position) the reader looks at.
+        # What else the reader asks of wsgi.input (set_max_length of a
+        # chunked body).
         return getattr(self.source, name)
 
     def read(self, size=-1):

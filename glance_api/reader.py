@@ -15,6 +15,7 @@ import queue
 import sys
 import threading
 
+from glance_registry.common import chunked
 from glance_registry.common import exception
 
 # Blocks this large keep the per-block hand-off between threads cheap
@@ -131,6 +132,13 @@ class ImageReader:
         self._offset = 0
         self._eof = False
         self._closed = False
+        # A chunked request body (glance_registry.common.wsgi) refuses a
+        # chunk declaring more than the upload may take as soon as its size
+        # line is read, instead of waiting for data the client will never
+        # send.
+        set_max_length = getattr(source, 'set_max_length', None)
+        if set_max_length is not None and max_size is not None:
+            set_max_length(max_size)
 
     def read(self, size=-1):
         """Up to ``size`` bytes of the body (one block if ``size`` < 0);
@@ -152,10 +160,9 @@ class ImageReader:
             # One byte past the limit is enough to know it is exceeded.
             want = max(1, min(want, self.max_size - self.size + 1))
         try:
-            if getattr(self.source, 'chunked_input', False):
-                block = self._read_chunked(want)
-            else:
-                block = self.source.read(want)
+            block = self.source.read(want)
+        except chunked.ChunkTooLarge:
+            raise self.too_large() from None
         except ValueError:
             # eventlet's ChunkReadError (and http.client's reading a bad
             # chunk of a copy-from source) are ValueErrors: the sender's
@@ -183,31 +190,6 @@ class ImageReader:
             worker.submit(block)
         self._block, self._offset = block, 0
         return True
-
-    def _read_chunked(self, want):
-        """Up to ``want`` bytes of a chunked body (eventlet's wsgi.input),
-        one chunk at a time: a chunk that declares more bytes than the
-        upload may still take is refused as soon as its size line is read,
-        instead of waiting for data the client will never send."""
-        source = self.source
-        parts = []
-        got = 0
-        while got < want and source.chunk_length != 0:
-            remaining_in_chunk = source.chunk_length - source.position
-            if remaining_in_chunk <= 0:
-                # The next read parses a size line: take one byte with it.
-                data = source.read(1)
-                if data and self.max_size is not None and (
-                        self.size + got + source.chunk_length >
-                        self.max_size):
-                    raise self.too_large()
-            else:
-                data = source.read(min(want - got, remaining_in_chunk))
-            if not data:
-                break
-            parts.append(data)
-            got += len(data)
-        return b''.join(parts)
 
     def finish(self):
         """Confirm the body was read to its end and compute the hashes."""

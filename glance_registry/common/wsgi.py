@@ -6,6 +6,7 @@ Eventlet stays confined here and in process start-up, so it can be swapped.
 import contextlib
 import ctypes
 import errno
+import io
 import logging as logging_module
 import os
 import signal
@@ -16,6 +17,8 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_service import systemd
+
+from glance_registry.common import chunked
 
 LOG = logging.getLogger(__name__)
 
@@ -153,6 +156,31 @@ def _closing_app(app):
             return start_response(status, headers, exc_info)
         return app(environ, noting_start_response)
     return closing_app
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream giving ``prefix`` and then what ``rfile`` gives: the
+    connection's reader again after a chunked body's decoder received
+    bytes of the next (pipelined) request."""
+
+    def __init__(self, prefix, rfile):
+        self.prefix = memoryview(prefix)
+        self.rfile = rfile
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.prefix:
+            count = min(len(buffer), len(self.prefix))
+            buffer[:count] = self.prefix[:count]
+            self.prefix = self.prefix[count:]
+            return count
+        return self.rfile.readinto1(buffer)
+
+    def close(self):
+        super().close()
+        self.rfile.close()
 
 
 def _bind_socket(host, port, backlog):
@@ -392,6 +420,30 @@ class Server:
         import eventlet
         import eventlet.wsgi
 
+        class Input(eventlet.wsgi.Input):
+            """wsgi.input of a chunked request: decoded by
+            :class:`chunked.ChunkedDecoder` in large blocks."""
+
+            def __init__(self, body):
+                super().__init__(body.rfile, body.content_length, body._sock,
+                                 wfile=body.wfile, wfile_line=body.wfile_line,
+                                 chunked_input=True)
+                self.decoder = chunked.ChunkedDecoder(body.rfile)
+
+            def _chunked_read(self, rfile, length=None, use_readline=False):
+                if self.should_send_hundred_continue:
+                    self.send_hundred_continue_response()
+                    self.is_hundred_continue_response_sent = True
+                try:
+                    return self.decoder.read(length, newline=use_readline)
+                except chunked.ChunkedEncodingError as e:
+                    # eventlet's own error (a ValueError too), which its
+                    # discard of an unread body expects.
+                    raise eventlet.wsgi.ChunkReadError(e) from None
+
+            def set_max_length(self, limit):
+                self.decoder.set_max_length(limit)
+
         class Protocol(eventlet.wsgi.HttpProtocol):
             def setup(self):
                 # Without TCP_NODELAY a keep-alive client waits ~40 ms for
@@ -403,6 +455,9 @@ class Server:
             def get_environ(self):
                 environ = super().get_environ()
                 body = environ['eventlet.input']
+                if body.chunked_input:
+                    body = Input(body)
+                    environ['wsgi.input'] = environ['eventlet.input'] = body
                 setattr(body, _SOCKET_ATTRIBUTE, self.connection)
                 read_rest = body.discard
 
@@ -416,6 +471,14 @@ class Server:
                 super().handle_one_response()
                 if self.environ.get(CLOSE_CONNECTION):
                     self.close_connection = 1
+                body = self.environ['eventlet.input']
+                unread = body.decoder.unread() if isinstance(
+                    body, Input) else b''
+                if unread and not self.close_connection:
+                    # The decoder read into the next request: it is read
+                    # from there first.
+                    self.rfile = io.BufferedReader(_Prefixed(unread,
+                                                             self.rfile))
 
         if self.app_stale:
             try:

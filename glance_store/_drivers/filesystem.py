@@ -391,11 +391,14 @@ class Store(driver.Store):
             if not chunk:
                 return written
             try:
-                count = os.write(fd, chunk)
+                # pwrite, not write: eventlet's green os.write stats the
+                # file before every write.
+                count = os.pwrite(fd, chunk, written)
                 if count < len(chunk):
                     view = memoryview(chunk)[count:]
                     while view:
-                        view = view[os.write(fd, view):]
+                        count += os.pwrite(fd, view, written + count)
+                        view = memoryview(chunk)[count:]
             except OSError as e:
                 raise self._write_error(e, None) from e
             written += len(chunk)

@@ -3,6 +3,7 @@ refusal is a 4xx in the API's usual error form, short, and changes nothing
 stored. Also: an invalid Range is ignored, and a pipeline without a context
 filter serves no one."""
 
+import hashlib
 import json
 import os
 import tempfile
@@ -271,6 +272,60 @@ class TestChunkedUpload(ChunkedUploadMixin, JunkTestCase):
         self.assertEqual(['killed'],
                          [i['status'] for i in images['images']])
         self.assertEqual(before[2], self.stored()[2])
+
+
+class TestChunkedFraming(ChunkedUploadMixin, JunkTestCase):
+    """What a chunked upload may carry besides its data, and what it may
+    not."""
+
+    def test_chunk_extensions_and_trailers_are_ignored(self):
+        image = self.create_image()
+        data = os.urandom(200000)
+        body = (b'%x;name=value;flag\r\n%s\r\n%x ; q="a;b"\r\n%s\r\n'
+                b'0;last\r\nX-Trailer: 1\r\nX-Other: two\r\n\r\n'
+                % (70000, data[:70000], len(data) - 70000, data[70000:]))
+        status, answer = self.send_chunked_v2(image['id'], body)
+        self.assertEqual(204, status, answer)
+        image = self.show_image(image['id'])
+        self.assertEqual((len(data), hashlib.md5(data).hexdigest()),
+                         (image['size'], image['checksum']))
+
+    def test_malformed_framing_is_400_and_image_stays_queued(self):
+        for body in (b'3\r\nabcX\r\n0\r\n\r\n',        # no CRLF after data
+                     b'0x3\r\nabc\r\n0\r\n\r\n',       # not a hex number
+                     b'3\nabc\r\n0\r\n\r\n',            # LF alone
+                     b'1;' + b'x' * 10000 + b'\r\na\r\n0\r\n\r\n'):
+            image = self.create_image()
+            status, answer = self.send_chunked_v2(image['id'], body)
+            self.assertEqual(400, status, (body[:20], answer))
+            self.assertIn(b'chunked', answer)
+            self.assertEqual('queued', self.show_image(image['id'])['status'])
+
+    def test_request_pipelined_after_a_chunked_upload_is_answered(self):
+        image = self.create_image()
+        data = os.urandom(300000)
+        body = b''.join(b'%x\r\n%s\r\n' % (len(piece), piece) for piece in
+                        (data[i:i + 65536]
+                         for i in range(0, len(data), 65536)))
+        head = ('PUT /v2/images/%s/file HTTP/1.1\r\nHost: x\r\n'
+                'Content-Type: application/octet-stream\r\n'
+                'Transfer-Encoding: chunked\r\n\r\n' % image['id'])
+        # The next request goes out in the same packets as the body's end.
+        sock = self.raw_request(
+            head, body + b'0\r\n\r\nGET /v2/images/%s HTTP/1.1\r\n'
+            b'Host: x\r\nConnection: close\r\n\r\n' % image['id'].encode())
+        answer = b''
+        while True:
+            received = sock.recv(65536)
+            if not received:
+                break
+            answer += received
+        self.assertTrue(answer.startswith(b'HTTP/1.1 204'), answer[:200])
+        second = answer[answer.index(b'HTTP/1.1', 10):]
+        self.assertTrue(second.startswith(b'HTTP/1.1 200'), second[:200])
+        shown = json.loads(second.partition(b'\r\n\r\n')[2])
+        self.assertEqual(('active', hashlib.md5(data).hexdigest()),
+                         (shown['status'], shown['checksum']))
 
 
 class TestChunkLargerThanTheCap(ChunkedUploadMixin, JunkTestCase):
