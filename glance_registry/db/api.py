@@ -333,11 +333,6 @@ def _image_to_dict(values, children, with_tags=True):
     return values
 
 
-def _image_dict(session, image):
-    return _image_to_dict(_image_columns(image), _image_children(
-        session, [image.id])[image.id])
-
-
 # The children of one image (bound as ``child_image_id``) and the columns
 # a show selects from them, built once: building them per call cost more
 # CPU than running the statement.
@@ -382,13 +377,19 @@ def _check_image_values(values):
     return _parse_datetimes(values)
 
 
+def _property_value(value):
+    """A property's value as stored: text, or None."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
 def _set_properties(session, image_id, properties, purge, now):
     """Upsert ``properties``; with ``purge`` soft-delete the others."""
     existing = {p.name: p for p in session.scalars(
         sa.select(ImageProperty).where(ImageProperty.image_id == image_id))}
     for name, value in properties.items():
-        if value is not None and not isinstance(value, str):
-            value = str(value)
+        value = _property_value(value)
         row = existing.get(name)
         if row is None:
             session.add(ImageProperty(image_id=image_id, name=name,
@@ -429,8 +430,7 @@ def _swap_properties(session, image_id, expected, properties, remove,
             match += [ImageProperty.deleted == sa.false(),
                       ImageProperty.value == str(wanted)]
         if name in properties:
-            value = properties.pop(name)
-            change = {'value': None if value is None else str(value),
+            change = {'value': _property_value(properties.pop(name)),
                       'deleted': False, 'deleted_at': None,
                       'updated_at': now}
         elif name in remove:
@@ -566,7 +566,10 @@ def _urls_held_elsewhere(session, image_id, urls):
 
 
 def _check_urls_free(session, image_id, urls):
-    """LocationInUse when another image already records one of ``urls``."""
+    """Invalid when ``urls`` (an image's new locations) name one URL
+    twice; LocationInUse when another image already records one."""
+    if len(set(urls)) != len(urls):
+        raise exception.Invalid(reason='a location is listed twice')
     if _urls_held_elsewhere(session, image_id, urls):
         raise exception.LocationInUse()
 
@@ -597,8 +600,6 @@ def _set_locations(session, image_id, locations, now, deleted_status):
     records."""
     urls = [loc['url'] for loc in locations
             if isinstance(loc, dict) and isinstance(loc.get('url'), str)]
-    if len(set(urls)) != len(urls):
-        raise exception.Invalid(reason='a location is listed twice')
     _check_urls_free(session, image_id, urls)
     current = session.scalars(
         sa.select(ImageLocation)
@@ -662,9 +663,7 @@ def _image_create(context, session, values):
     image_id = values['id']
     children = _no_children()
     for name, value in properties.items():
-        if value is not None and not isinstance(value, str):
-            value = str(value)
-        children['properties'][name] = value
+        children['properties'][name] = _property_value(value)
     children['tags'] = list(dict.fromkeys(tags))
     for model, rows in (
             (ImageProperty, [{'name': name, 'value': value} for name, value
@@ -677,10 +676,7 @@ def _image_create(context, session, values):
     rows = []
     if locations:
         rows = [_new_location(image_id, loc, now) for loc in locations]
-        urls = [row.value for row in rows]
-        if len(set(urls)) != len(urls):
-            raise exception.Invalid(reason='a location is listed twice')
-        _check_urls_free(session, image_id, urls)
+        _check_urls_free(session, image_id, [row.value for row in rows])
         session.add_all(rows)
     with _claiming():
         session.flush()
