@@ -394,11 +394,9 @@ class Store(driver.Store):
                 # pwrite, not write: eventlet's green os.write stats the
                 # file before every write.
                 count = os.pwrite(fd, chunk, written)
-                if count < len(chunk):
-                    view = memoryview(chunk)[count:]
-                    while view:
-                        count += os.pwrite(fd, view, written + count)
-                        view = memoryview(chunk)[count:]
+                while count < len(chunk):
+                    count += os.pwrite(fd, memoryview(chunk)[count:],
+                                       written + count)
             except OSError as e:
                 raise self._write_error(e, None) from e
             written += len(chunk)
