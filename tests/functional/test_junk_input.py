@@ -65,16 +65,20 @@ class JunkTestCase(test_v2_image_data.ImageDataTestCase):
         self.assertEqual(before, self.stored())
         return message
 
-    def send_raw(self, head, body):
-        """Send ``head`` (with Connection: close) and ``body`` as they
-        are; (status, body) of the answer."""
-        sock = self.raw_request(head, body)
+    @staticmethod
+    def receive_all(sock):
+        """What ``sock`` receives until the server closes it."""
         answer = b''
         while True:
             data = sock.recv(65536)
             if not data:
-                break
+                return answer
             answer += data
+
+    def send_raw(self, head, body):
+        """Send ``head`` (with Connection: close) and ``body`` as they
+        are; (status, body) of the answer."""
+        answer = self.receive_all(self.raw_request(head, body))
         status_line, _, rest = answer.partition(b'\r\n')
         return int(status_line.split()[1]), rest.partition(b'\r\n\r\n')[2]
 
@@ -311,15 +315,9 @@ class TestChunkedFraming(ChunkedUploadMixin, JunkTestCase):
                 'Content-Type: application/octet-stream\r\n'
                 'Transfer-Encoding: chunked\r\n\r\n' % image['id'])
         # The next request goes out in the same packets as the body's end.
-        sock = self.raw_request(
+        answer = self.receive_all(self.raw_request(
             head, body + b'0\r\n\r\nGET /v2/images/%s HTTP/1.1\r\n'
-            b'Host: x\r\nConnection: close\r\n\r\n' % image['id'].encode())
-        answer = b''
-        while True:
-            received = sock.recv(65536)
-            if not received:
-                break
-            answer += received
+            b'Host: x\r\nConnection: close\r\n\r\n' % image['id'].encode()))
         self.assertTrue(answer.startswith(b'HTTP/1.1 204'), answer[:200])
         second = answer[answer.index(b'HTTP/1.1', 10):]
         self.assertTrue(second.startswith(b'HTTP/1.1 200'), second[:200])
