@@ -278,9 +278,11 @@ def location_validation_values(image, locations, hashing_algorithm):
 
 
 def _is_hex(value, size):
-    """``value`` is ``size`` bytes written as hex digits."""
+    """``value`` is ``size`` bytes written as hex digits (and nothing
+    else: bytes.fromhex alone would let spaces through)."""
     try:
-        return isinstance(value, str) and len(bytes.fromhex(value)) == size
+        return (isinstance(value, str) and len(value) == size * 2
+                and len(bytes.fromhex(value)) == size)
     except ValueError:
         return False
 

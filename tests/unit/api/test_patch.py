@@ -165,3 +165,35 @@ class ChecksTestCase(testtools.TestCase):
         self.assertRaises(exception.ImageNotFound, images.check_valid_id,
                           'abc')
         images.check_valid_id('5a1a3a4e-0b1f-4c55-9d3f-6a1b8c2d3e4f')
+
+
+class LocationValidationTestCase(testtools.TestCase):
+    """validation_data given with the locations of a JSON patch."""
+
+    MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
+
+    def values(self, data, **image):
+        return images.location_validation_values(
+            an_image(**image), [{'url': 'file:///a', 'metadata': {},
+                                 'validation_data': data}], 'sha256')
+
+    def test_hashes_of_a_queued_image_are_set(self):
+        digest = 'ab' * 32
+        self.assertEqual(
+            {'checksum': self.MD5, 'os_hash_algo': 'sha256',
+             'os_hash_value': digest},
+            self.values({'checksum': self.MD5, 'os_hash_algo': 'sha256',
+                         'os_hash_value': digest}))
+
+    def test_hex_with_spaces_or_of_the_wrong_size_is_409(self):
+        spaced = self.MD5[:16] + ' ' + self.MD5[16:]
+        for checksum in (spaced, self.MD5[:-2], self.MD5 + '00', 'zz' * 16):
+            self.assertRaises(exception.Conflict, self.values,
+                              {'checksum': checksum})
+        self.assertRaises(exception.Conflict, self.values, {
+            'os_hash_algo': 'sha256', 'os_hash_value': 'ab' * 31 + ' ab'})
+
+    def test_a_different_value_than_the_image_has_is_409(self):
+        self.assertRaises(exception.Conflict, self.values,
+                          {'checksum': self.MD5},
+                          checksum='0' * 32, status='active')
