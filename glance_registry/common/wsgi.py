@@ -183,14 +183,18 @@ class _Prefixed(io.RawIOBase):
         self.rfile.close()
 
 
-def _bind_socket(host, port, backlog):
+def _bind_socket(host, port, backlog, retry_for=30):
+    """Listen on (host, port), waiting up to retry_for seconds for a
+    previous generation to let go of the port. SO_REUSEPORT stays off
+    (eventlet turns it on by default): with it, a second daemon on a port
+    in use would silently share its connections instead of failing."""
     import eventlet
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
-    deadline = time.time() + 30
+    deadline = time.time() + retry_for
     while True:
         try:
             sock = eventlet.listen((host, port), family=family,
-                                   backlog=backlog)
+                                   backlog=backlog, reuse_port=False)
             break
         except OSError as e:
             if e.errno != errno.EADDRINUSE or time.time() > deadline:
