@@ -166,6 +166,35 @@ class PolicyTestCase(testtools.TestCase):
         self.assertRaises(exception.Forbidden, enforcer.enforce,
                           make_context('p2'), 'delete_image', image)
 
+    def test_an_edited_policy_file_is_read_within_the_recheck_interval(self):
+        path = self.write_policy('"get_images": "!"\n')
+        enforcer = policy.Enforcer(self.conf.conf)
+        now = [1000.0]
+        enforcer.enforcer.clock = lambda: now[0]
+        self.assertFalse(enforcer.check(MEMBER, 'get_images'))
+        with open(path, 'w') as f:
+            f.write('"get_images": ""\n')
+        later = os.stat(path).st_mtime + 5
+        os.utime(path, (later, later))
+        # Checks within the interval use the rules already read...
+        now[0] += 0.5
+        self.assertFalse(enforcer.check(MEMBER, 'get_images'))
+        # ...the first one after it reads the edited file.
+        now[0] += 0.6
+        self.assertTrue(enforcer.check(MEMBER, 'get_images'))
+
+    def test_a_rule_registered_after_a_check_is_in_force_at_once(self):
+        from oslo_policy import policy as oslo_policy
+        enforcer = policy.Enforcer(self.conf.conf)
+        enforcer.enforcer.clock = lambda: 1000.0
+        self.assertTrue(enforcer.check(MEMBER, 'get_images'))
+        enforcer.enforcer.register_default(
+            oslo_policy.RuleDefault('late_rule', '!'))
+        self.assertFalse(enforcer.check(MEMBER, 'late_rule'))
+        enforcer.enforcer.register_default(
+            oslo_policy.RuleDefault('later_rule', '@'))
+        self.assertTrue(enforcer.check(MEMBER, 'later_rule'))
+
     def test_target_carries_owner_as_project_id_and_properties(self):
         target = policy.target_of({'id': 'i', 'owner': 'p', 'status':
                                    'active', 'properties': {'a': '1'}})
