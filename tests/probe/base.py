@@ -250,10 +250,15 @@ class ProbeTest(testtools.TestCase):
             os.kill(pid, 0)
         except ProcessLookupError:
             return False
-        # A zombie is dead too.
+        # A zombie is dead too (its parent may never reap it), once its
+        # other threads are gone: the thread group's files, its listening
+        # socket among them, are closed when the last thread exits, which
+        # may come after the main thread shows as a zombie.
         try:
             with open('/proc/%d/stat' % pid) as f:
-                return f.read().split(') ', 1)[1][0] != 'Z'
+                if f.read().split(') ', 1)[1][0] != 'Z':
+                    return True
+            return os.listdir('/proc/%d/task' % pid) != [str(pid)]
         except OSError:
             return False
 
