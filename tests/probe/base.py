@@ -269,6 +269,16 @@ class ProbeTest(testtools.TestCase):
                 self.fail('%s not met in %s s' % (what, timeout))
             time.sleep(0.05)
 
+    def kill_parent(self, daemon, workers):
+        """SIGKILL ``daemon``'s parent alone and wait until its ``workers``
+        died with it; returns when the parent was killed."""
+        daemon.kill_parent_only()
+        killed_at = time.time()
+        self.wait_until(lambda: not any(map(self.alive, workers)),
+                        what='workers of %s gone with their parent'
+                        % daemon.prog)
+        return killed_at
+
     @staticmethod
     def kill_pid(pid):
         os.kill(pid, signal.SIGKILL)

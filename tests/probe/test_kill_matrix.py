@@ -30,10 +30,7 @@ class ApiParentDiesMidUploadTest(base.ProbeTest):
         image_id = self.create_image()
         sock = self.start_upload(image_id, 64 * MiB, 4 * MiB)
         self.wait_for_row_status(image_id, 'saving')
-        self.api.kill_parent_only()
-        killed_at = time.time()
-        self.wait_until(lambda: not any(map(self.alive, workers)),
-                        what='workers gone with their parent')
+        killed_at = self.kill_parent(self.api, workers)
         sock.close()
         self.assertEqual([], self.row(image_id)['locations'])
         self.assertEqual([], self.data_dir_entries())
@@ -50,10 +47,7 @@ class ApiParentDiesMidDownloadTest(test_download_faults.DownloadMixin,
     def test_killed_parent_mid_download_leaves_the_image_intact(self):
         workers = self.workers(self.api, 2)
         sock = self.start_download()
-        self.api.kill_parent_only()
-        killed_at = time.time()
-        self.wait_until(lambda: not any(map(self.alive, workers)),
-                        what='workers gone with their parent')
+        killed_at = self.kill_parent(self.api, workers)
         # The client sees its download cut short, never a hang.
         self.assertLess(self.read_to_end(sock), test_download_faults.SIZE)
         self.api.start()
@@ -85,10 +79,7 @@ class RegistryParentDiesMidDownloadTest(test_download_faults.DownloadMixin,
         ends, within the socket timeouts; the restarted registry serves."""
         workers = self.workers(self.registry, 2)
         sock = self.start_download()
-        self.registry.kill_parent_only()
-        killed_at = time.time()
-        self.wait_until(lambda: not any(map(self.alive, workers)),
-                        what='registry workers gone with their parent')
+        killed_at = self.kill_parent(self.registry, workers)
         received = self.read_to_end(sock)
         print('%s: download ended %.1f s after the kill with %d bytes'
               % (self.id(), time.time() - killed_at, received))
@@ -102,11 +93,9 @@ class ApiParentDiesMidDeleteTest(test_delete_faults.DeleteFaultsMixin,
 
     def test_killed_parent_mid_delete_then_delete_completes(self):
         image_id = self.upload_image()
-        [worker] = self.workers(self.api, 1)
-        sock, killed_at = self.kill_mid_delete(image_id,
-                                               self.api.kill_parent_only)
-        self.wait_until(lambda: not self.alive(worker),
-                        what='the worker gone with its parent')
+        workers = self.workers(self.api, 1)
+        sock, killed_at = self.kill_mid_delete(
+            image_id, lambda: self.kill_parent(self.api, workers))
         self.assertTrue(self.closed_by_server(sock))
         self.api.start()
         self.assert_delete_completes(image_id, killed_at)
@@ -120,12 +109,8 @@ class RegistryParentDiesMidDeleteTest(test_delete_faults.DeleteFaultsMixin,
         image_id = self.upload_image()
         workers = self.workers(self.registry, 2)
 
-        def kill_parent():
-            self.registry.kill_parent_only()
-            self.wait_until(lambda: not any(map(self.alive, workers)),
-                            what='registry workers gone with their parent')
-
-        sock, killed_at = self.kill_mid_delete(image_id, kill_parent)
+        sock, killed_at = self.kill_mid_delete(
+            image_id, lambda: self.kill_parent(self.registry, workers))
         head = self.read_answer(sock)
         self.assertTrue(head.startswith('HTTP/1.1 503'), head)
         self.registry.start()
