@@ -8,6 +8,7 @@ Each test runs its own mariadbd or rabbitmq-server (tests/probe/backends);
 the shared services are never touched.
 """
 
+import os
 import time
 
 from tests.functional import daemons
@@ -49,6 +50,31 @@ class BackendProbeTest(base.ProbeTest):
         self.wait_until(lambda: self.get_image(image_id)[0] == 200,
                         timeout=120, what='image %s readable' % image_id)
 
+    def finish_upload(self, sock, size, sent, byte=b'x'):
+        """Send the rest of an upload started with start_upload; returns
+        (status line, body) of the answer."""
+        sock.sendall(byte * (size - sent))
+        sock.settimeout(ANSWER_TIMEOUT * 2)
+        data = b''
+        while b'\r\n\r\n' not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b'\r\n\r\n')
+        lines = head.decode('latin-1').split('\r\n')
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(':')
+            if name.strip().lower() == 'content-length':
+                length = int(value)
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return lines[0], body
+
     def active_image(self, data):
         image_id = self.create_image()
         self.assertEqual(204, self.upload(image_id, data))
@@ -74,3 +100,71 @@ class MariaDBTest(BackendProbeTest):
         self.wait_until_answers(image_id)
         self.assert_active_intact(image_id, data)
         self.assert_usable(self.create_image(), b'after', since=killed_at)
+
+    def test_killed_mid_upload_answers_503_and_image_heals(self):
+        image_id = self.create_image()
+        size, sent = 8 * MiB, 2 * MiB
+        sock = self.start_upload(image_id, size, sent)
+        self.wait_for_row_status(image_id, 'saving')
+        self.database.kill()
+        killed_at = time.time()
+        status, body = self.finish_upload(sock, size, sent)
+        self.assertIn(' 503 ', status, body)
+        self.assert_clean_error(body)
+        # Nothing could record the data: it must not stay behind.
+        self.assertEqual([], self.data_dir_entries())
+        self.database.start()
+        self.wait_for_row_status(image_id, 'queued')
+        self.assertEqual([], self.leases())
+        self.assert_usable(image_id, since=killed_at)
+
+    def test_hung_idle_answers_503_then_works_after_sigcont(self):
+        data = b'before the database hung'
+        image_id = self.active_image(data)
+        self.database.pause()
+        self.addCleanup(self.database.resume)
+        hung_at = time.time()
+        self.assert_unavailable(image_id)
+        self.database.resume()
+        self.wait_until_answers(image_id)
+        self.assert_active_intact(image_id, data)
+        self.assert_usable(self.create_image(), b'after', since=hung_at)
+
+    def test_hung_mid_upload_answers_503_and_image_heals(self):
+        image_id = self.create_image()
+        size, sent = 8 * MiB, 2 * MiB
+        sock = self.start_upload(image_id, size, sent)
+        self.wait_for_row_status(image_id, 'saving')
+        self.database.pause()
+        self.addCleanup(self.database.resume)
+        hung_at = time.time()
+        status, body = self.finish_upload(sock, size, sent)
+        self.assertIn(' 503 ', status, body)
+        self.assert_clean_error(body)
+        self.database.resume()
+        self.wait_until_answers(image_id)
+        # The activation may have been recorded after all (the database
+        # took the commit before it hung): then the image is active with
+        # its data; else it heals to queued and its data goes.
+        row = self.wait_for_settled(image_id)
+        if row['status'] == 'active':
+            self.assert_active_intact(image_id, b'x' * size)
+            self.report_usable(hung_at)
+            self.assert_no_orphans()
+        else:
+            self.assert_usable(image_id, since=hung_at)
+
+    def wait_for_settled(self, image_id):
+        """The row once its status is no longer saving, and its data
+        once no longer in doubt (the store holds exactly what rows
+        reference)."""
+        self.wait_until(lambda: self.row(image_id)['status'] != 'saving',
+                        what='image %s out of saving' % image_id)
+        self.wait_until(self.data_settled, what='no orphan data')
+        return self.row(image_id)
+
+    def data_settled(self):
+        referenced = {os.path.basename(url) for (url,) in self.query(
+            'SELECT l.value FROM images i JOIN image_locations l ON '
+            'l.image_id = i.id WHERE l.deleted = 0 AND i.deleted = 0')}
+        return set(self.data_dir_entries()) == referenced
