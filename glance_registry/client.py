@@ -323,7 +323,13 @@ class HTTPTransport:
 
 
 class MessagingTransport:
-    """oslo.messaging RPCClient on ``registry_topic``."""
+    """oslo.messaging RPCClient on ``registry_topic``.
+
+    oslo.messaging retries a publish to a broker that is down for ever: the
+    client is built to reconnect once, so a call fails within seconds. After
+    a call could not be delivered, each next call first checks that a broker
+    accepts TCP connections (``registry_client_connect_timeout``) and fails
+    at once if none does, until one call gets through again."""
 
     def __init__(self, conf):
         import oslo_messaging
@@ -331,12 +337,31 @@ class MessagingTransport:
         messaging.register_transport_opts(conf)
         self.messaging = oslo_messaging
         self.timeout = conf.registry_client_timeout
+        self.connect_timeout = conf.registry_client_connect_timeout
         self.transport = oslo_messaging.get_rpc_transport(conf)
+        self.brokers = [(host.hostname, host.port or 5672) for host in
+                        oslo_messaging.TransportURL.parse(
+                            conf, conf.transport_url).hosts
+                        if host.hostname]
         target = oslo_messaging.Target(topic=conf.registry_topic)
         self.client = oslo_messaging.get_rpc_client(
-            self.transport, target, timeout=self.timeout)
+            self.transport, target, timeout=self.timeout, retry=1)
         self.topic = conf.registry_topic
         self.use_user_token = conf.use_user_token
+        self.undelivered = False
+
+    def broker_listening(self):
+        """Whether one of the brokers accepts a TCP connection."""
+        if not self.brokers:
+            return True
+        for address in self.brokers:
+            try:
+                with socket.create_connection(address,
+                                              self.connect_timeout):
+                    return True
+            except OSError:
+                continue
+        return False
 
     def close(self):
         self.transport.cleanup()
@@ -350,15 +375,22 @@ class MessagingTransport:
             dict(context or {})
         if not self.use_user_token:
             ctxt['auth_token'] = None
+        if self.undelivered and not self.broker_listening():
+            raise _Unreachable('topic %s: no message broker listening'
+                               % self.topic, 'it cannot be reached')
         try:
-            return self.client.call(ctxt, 'call', command=command,
-                                    kwargs=kwargs)
+            reply = self.client.call(ctxt, 'call', command=command,
+                                     kwargs=kwargs)
         except self.messaging.MessagingTimeout:
             reason = 'no answer within %s s' % self.timeout
             raise _NoAnswer('topic %s: %s' % (self.topic, reason), reason)
         except self.messaging.MessagingException as e:
-            raise _Unreachable('topic %s: %s' % (self.topic, e),
-                               'it cannot be reached')
+            self.undelivered = True
+            raise _Unreachable('topic %s: %s' % (
+                self.topic, str(e).splitlines()[0] if str(e) else
+                type(e).__name__), 'it cannot be reached')
+        self.undelivered = False
+        return reply
 
 
 def decode_reply(command, reply):

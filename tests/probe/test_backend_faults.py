@@ -86,6 +86,21 @@ class BackendProbeTest(base.ProbeTest):
         self.assertEqual(len(data), row['size'])
         self.assertEqual(data, self.download(image_id))
 
+    def wait_for_settled(self, image_id):
+        """The row once its status is no longer saving, and its data
+        once no longer in doubt (the store holds exactly what rows
+        reference)."""
+        self.wait_until(lambda: self.row(image_id)['status'] != 'saving',
+                        what='image %s out of saving' % image_id)
+        self.wait_until(self.data_settled, what='no orphan data')
+        return self.row(image_id)
+
+    def data_settled(self):
+        referenced = {os.path.basename(url) for (url,) in self.query(
+            'SELECT l.value FROM images i JOIN image_locations l ON '
+            'l.image_id = i.id WHERE l.deleted = 0 AND i.deleted = 0')}
+        return set(self.data_dir_entries()) == referenced
+
 
 class MariaDBTest(BackendProbeTest):
     mariadb = True
@@ -154,17 +169,39 @@ class MariaDBTest(BackendProbeTest):
         else:
             self.assert_usable(image_id, since=hung_at)
 
-    def wait_for_settled(self, image_id):
-        """The row once its status is no longer saving, and its data
-        once no longer in doubt (the store holds exactly what rows
-        reference)."""
-        self.wait_until(lambda: self.row(image_id)['status'] != 'saving',
-                        what='image %s out of saving' % image_id)
-        self.wait_until(self.data_settled, what='no orphan data')
-        return self.row(image_id)
 
-    def data_settled(self):
-        referenced = {os.path.basename(url) for (url,) in self.query(
-            'SELECT l.value FROM images i JOIN image_locations l ON '
-            'l.image_id = i.id WHERE l.deleted = 0 AND i.deleted = 0')}
-        return set(self.data_dir_entries()) == referenced
+class RabbitMQTest(BackendProbeTest):
+    registry_transport = 'messaging'
+
+    def restart_broker(self):
+        """Start the broker again; the registry's RPC server and
+        glance-api's client reconnect to it on their own."""
+        self.broker.start()
+
+    def test_killed_idle_answers_503_then_works_after_restart(self):
+        data = b'before the broker died'
+        image_id = self.active_image(data)
+        self.broker.kill()
+        killed_at = time.time()
+        self.assert_unavailable(image_id)
+        self.restart_broker()
+        self.wait_until_answers(image_id)
+        self.assert_active_intact(image_id, data)
+        self.assert_usable(self.create_image(), b'after', since=killed_at)
+
+    def test_killed_mid_upload_answers_503_and_image_heals(self):
+        image_id = self.create_image()
+        size, sent = 8 * MiB, 2 * MiB
+        sock = self.start_upload(image_id, size, sent)
+        self.wait_for_row_status(image_id, 'saving')
+        self.broker.kill()
+        killed_at = time.time()
+        status, body = self.finish_upload(sock, size, sent)
+        self.assertIn(' 503 ', status, body)
+        self.assert_clean_error(body)
+        self.restart_broker()
+        row = self.wait_for_settled(image_id)
+        self.assertEqual('queued', row['status'])
+        self.assertEqual([], self.leases())
+        self.wait_until_answers(image_id)
+        self.assert_usable(image_id, since=killed_at)
