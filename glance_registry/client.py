@@ -163,18 +163,26 @@ class _TLSConnection(_Connection, http.client.HTTPSConnection):
 class _NoAnswer(Exception):
     """A call got no answer from the registry: ``str()`` says why, for the
     log; ``reason`` says it without the registry's address, for the
-    caller."""
+    caller. ``delivered``: the registry got the call, or may have, so it
+    may apply it (raised as RegistryNoAnswer)."""
 
-    def __init__(self, detail, reason):
+    delivered = True
+
+    def __init__(self, detail, reason, delivered=None):
         super().__init__(detail)
         self.reason = reason
+        if delivered is not None:
+            self.delivered = delivered
 
 
 class _Unreachable(_NoAnswer):
     """No answer because the call could not be delivered (connection
     refused or reset): worth retrying a read. A registry that took the
     call and did not answer in time is not retried, so a hung registry
-    costs one ``registry_client_timeout``, not one per attempt."""
+    costs one ``registry_client_timeout``, not one per attempt. A
+    connection lost after the call was sent counts as delivered."""
+
+    delivered = False
 
 
 class HTTPTransport:
@@ -249,21 +257,24 @@ class HTTPTransport:
     def _post(self, body, headers):
         """One attempt; returns (status, body bytes)."""
         conn = self._get_connection()
+        sent = False
         try:
             conn.putrequest('POST', RPC_PATH, skip_accept_encoding=True)
             for name, value in headers.items():
                 conn.putheader(name, value)
             conn.putheader('Content-Length', str(len(body)))
             conn.endheaders(body)
+            sent = True
             resp = conn.getresponse()
             data = resp.read()
         except (OSError, http.client.HTTPException) as e:
             conn.close()
             if isinstance(e, socket.timeout):
                 reason = 'no answer within %s s' % self.timeout
-                raise _NoAnswer('%s: %s' % (self.url, e), reason)
+                raise _NoAnswer('%s: %s' % (self.url, e), reason,
+                                delivered=sent)
             raise _Unreachable('%s: %s' % (self.url, e),
-                               'it cannot be reached')
+                               'it cannot be reached', delivered=sent)
         if resp.will_close:
             conn.close()
         else:
@@ -442,7 +453,9 @@ class RegistryClient:
                 attempts, _Unreachable, 'Registry call %s' % command)
         except _NoAnswer as e:
             LOG.error('Registry call %s got no answer (%s)', command, e)
-            raise exception.RegistryUnavailable(reason=e.reason)
+            if e.delivered:
+                raise exception.RegistryNoAnswer(reason=e.reason) from None
+            raise exception.RegistryUnavailable(reason=e.reason) from None
         if self.observer is not None:
             self.observer(command, self.transport_name,
                           time.monotonic() - started)

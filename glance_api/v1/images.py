@@ -58,6 +58,7 @@ class V1Uploader(upload_module.Uploader):
     upload leaves the image ``killed`` (not ``queued`` as in v2)."""
 
     api_version = 'v1'
+    failed_status = 'killed'
 
     def __init__(self, registry, stores, conf, expected_size=None,
                  expected_checksum=None):

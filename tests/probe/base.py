@@ -41,6 +41,8 @@ class ProbeTest(testtools.TestCase):
     registry_overrides = {}
     # A private MariaDB for the registry instead of SQLite.
     mariadb = False
+    # Its socket timeouts in the registry's connection URL.
+    database_timeout = 5
     # 'messaging': glance-api calls the registry through a private RabbitMQ.
     registry_transport = 'http'
     registry_client_timeout = 5
@@ -79,7 +81,8 @@ class ProbeTest(testtools.TestCase):
         self.database = None
         if self.mariadb:
             self.database = self.useFixture(backends.MariaDB(self.root))
-            connection = self.database.connection_url()
+            connection = self.database.connection_url(
+                self.database_timeout)
         self.broker = None
         if self.registry_transport == 'messaging':
             self.broker = self.useFixture(backends.RabbitMQ(self.root))
