@@ -9,6 +9,7 @@ the shared services are never touched.
 """
 
 import os
+import signal
 import time
 
 from tests.functional import daemons
@@ -215,3 +216,34 @@ class RabbitMQTest(BackendProbeTest):
         self.assertEqual([], self.leases())
         self.wait_until_answers(image_id)
         self.assert_usable(image_id, since=killed_at)
+
+
+class RegistryHungAtActivationTest(BackendProbeTest):
+    """glance-registry stopped (SIGSTOP) while an upload activates: the
+    activation gets no answer and glance-api keeps the data until the
+    registry, resumed, says whether the image records it."""
+
+    def test_hung_registry_mid_upload_settles_to_a_legal_state(self):
+        image_id = self.create_image()
+        size, sent = 8 * MiB, 2 * MiB
+        sock = self.start_upload(image_id, size, sent)
+        self.wait_for_row_status(image_id, 'saving')
+        self.signal_daemon(self.registry, signal.SIGSTOP)
+        hung_at = time.time()
+        status, body = self.finish_upload(sock, size, sent)
+        self.assertIn(' 503 ', status, body)
+        self.assert_clean_error(body)
+        # The data waits for the registry's word.
+        self.assertEqual(1, len(self.data_dir_entries()))
+        self.signal_daemon(self.registry, signal.SIGCONT)
+        # Activated once the registry resumed, or healed first (the lease
+        # ran out while it was stopped) and then the data goes.
+        row = self.wait_for_settled(image_id)
+        if row['status'] == 'active':
+            self.assert_active_intact(image_id, b'x' * size)
+            self.report_usable(hung_at)
+            self.assert_no_orphans()
+        else:
+            self.assertEqual('queued', row['status'])
+            self.assertEqual([], self.data_dir_entries())
+            self.assert_usable(image_id, since=hung_at)
