@@ -339,6 +339,15 @@ class Uploader:
                             'unanswered activation: %s', image_id, e)
                 time.sleep(delay)
                 delay = min(delay * 2, SETTLE_MAX_DELAY)
+            else:
+                # The lease went with the status: the activation can no
+                # longer be applied. Delete at once, before a new upload
+                # of the image meets the old data.
+                LOG.info('Image %s put back to %s after its unanswered '
+                         'activation: deleting its data', image_id,
+                         self.failed_status)
+                self.delete_data(location)
+                return
 
     def notify_upload(self, context, image):
         """image.upload (the data is stored), then image.activate."""
