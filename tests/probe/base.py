@@ -174,10 +174,15 @@ class ProbeTest(testtools.TestCase):
         self.assertEqual([], self.row(image_id)['locations'])
         return image_id, killed_at
 
+    @classmethod
+    def read_answer(cls, sock, timeout=60):
+        """Status line and headers of the answer on ``sock``."""
+        return cls.read_response(sock, timeout, body=False)[0]
+
     @staticmethod
-    def read_answer(sock, timeout=60):
-        """Status line and headers of the answer on ``sock`` (and whether
-        the server then closed the connection)."""
+    def read_response(sock, timeout=60, body=True):
+        """(status line and headers, body) of the answer on ``sock``; the
+        body as long as its Content-Length says."""
         sock.settimeout(timeout)
         data = b''
         while b'\r\n\r\n' not in data:
@@ -185,8 +190,21 @@ class ProbeTest(testtools.TestCase):
             if not chunk:
                 break
             data += chunk
-        head = data.split(b'\r\n\r\n', 1)[0].decode('latin-1')
-        return head
+        head, _, rest = data.partition(b'\r\n\r\n')
+        head = head.decode('latin-1')
+        if not body:
+            return head, b''
+        length = 0
+        for line in head.split('\r\n')[1:]:
+            name, _, value = line.partition(':')
+            if name.strip().lower() == 'content-length':
+                length = int(value)
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head, rest
 
     @staticmethod
     def closed_by_server(sock, timeout=30):

@@ -51,30 +51,12 @@ class BackendProbeTest(base.ProbeTest):
         self.wait_until(lambda: self.get_image(image_id)[0] == 200,
                         timeout=120, what='image %s readable' % image_id)
 
-    def finish_upload(self, sock, size, sent, byte=b'x'):
+    def finish_upload(self, sock, size, sent):
         """Send the rest of an upload started with start_upload; returns
         (status line, body) of the answer."""
-        sock.sendall(byte * (size - sent))
-        sock.settimeout(ANSWER_TIMEOUT * 2)
-        data = b''
-        while b'\r\n\r\n' not in data:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        head, _, body = data.partition(b'\r\n\r\n')
-        lines = head.decode('latin-1').split('\r\n')
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(':')
-            if name.strip().lower() == 'content-length':
-                length = int(value)
-        while len(body) < length:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        return lines[0], body
+        sock.sendall(b'x' * (size - sent))
+        head, body = self.read_response(sock, ANSWER_TIMEOUT * 2)
+        return head.split('\r\n', 1)[0], body
 
     def active_image(self, data):
         image_id = self.create_image()
@@ -86,6 +68,35 @@ class BackendProbeTest(base.ProbeTest):
         self.assertEqual('active', row['status'])
         self.assertEqual(len(data), row['size'])
         self.assertEqual(data, self.download(image_id))
+
+    def fault_while_idle(self, fault, repair):
+        """An active image; ``fault()`` breaks a part: the API answers 503;
+        ``repair()``: the image reads back intact and a new upload works.
+        Prints how long after the fault the pair was usable again."""
+        data = b'active before the fault'
+        image_id = self.active_image(data)
+        fault()
+        broken_at = time.time()
+        self.assert_unavailable(image_id)
+        repair()
+        self.wait_until_answers(image_id)
+        self.assert_active_intact(image_id, data)
+        self.assert_usable(self.create_image(), b'after', since=broken_at)
+
+    def fault_mid_upload(self, fault):
+        """An upload whose first bytes are in; ``fault()`` breaks a part,
+        then the rest is sent: the upload answers 503 with a clean error.
+        Returns the image id, its size and when the fault came."""
+        image_id = self.create_image()
+        size, sent = 8 * MiB, 2 * MiB
+        sock = self.start_upload(image_id, size, sent)
+        self.wait_for_row_status(image_id, 'saving')
+        fault()
+        broken_at = time.time()
+        status, body = self.finish_upload(sock, size, sent)
+        self.assertIn(' 503 ', status, body)
+        self.assert_clean_error(body)
+        return image_id, size, broken_at
 
     def wait_for_settled(self, image_id):
         """The row once its status is no longer saving, and its data
@@ -122,26 +133,10 @@ class MariaDBTest(BackendProbeTest):
     mariadb = True
 
     def test_killed_idle_answers_503_then_works_after_restart(self):
-        data = b'before the database died'
-        image_id = self.active_image(data)
-        self.database.kill()
-        killed_at = time.time()
-        self.assert_unavailable(image_id)
-        self.database.start()
-        self.wait_until_answers(image_id)
-        self.assert_active_intact(image_id, data)
-        self.assert_usable(self.create_image(), b'after', since=killed_at)
+        self.fault_while_idle(self.database.kill, self.database.start)
 
     def test_killed_mid_upload_answers_503_and_image_heals(self):
-        image_id = self.create_image()
-        size, sent = 8 * MiB, 2 * MiB
-        sock = self.start_upload(image_id, size, sent)
-        self.wait_for_row_status(image_id, 'saving')
-        self.database.kill()
-        killed_at = time.time()
-        status, body = self.finish_upload(sock, size, sent)
-        self.assertIn(' 503 ', status, body)
-        self.assert_clean_error(body)
+        image_id, _, killed_at = self.fault_mid_upload(self.database.kill)
         # Nothing could record the data: it must not stay behind.
         self.assertEqual([], self.data_dir_entries())
         self.database.start()
@@ -160,30 +155,16 @@ class MariaDBHungTest(BackendProbeTest):
     registry_client_timeout = 3
     lease = 60
 
-    def test_hung_idle_answers_503_then_works_after_sigcont(self):
-        data = b'before the database hung'
-        image_id = self.active_image(data)
+    def pause_database(self):
         self.database.pause()
         self.addCleanup(self.database.resume)
-        hung_at = time.time()
-        self.assert_unavailable(image_id)
-        self.database.resume()
-        self.wait_until_answers(image_id)
-        self.assert_active_intact(image_id, data)
-        self.assert_usable(self.create_image(), b'after', since=hung_at)
+
+    def test_hung_idle_answers_503_then_works_after_sigcont(self):
+        self.fault_while_idle(self.pause_database, self.database.resume)
 
     def test_hung_mid_upload_answers_503_and_settles_the_activation(
             self):
-        image_id = self.create_image()
-        size, sent = 8 * MiB, 2 * MiB
-        sock = self.start_upload(image_id, size, sent)
-        self.wait_for_row_status(image_id, 'saving')
-        self.database.pause()
-        self.addCleanup(self.database.resume)
-        hung_at = time.time()
-        status, body = self.finish_upload(sock, size, sent)
-        self.assertIn(' 503 ', status, body)
-        self.assert_clean_error(body)
+        image_id, size, hung_at = self.fault_mid_upload(self.pause_database)
         # glance-api gave up waiting, but the registry still waits for
         # the database and may record the activation once it resumes: the
         # data stays until the registry says.
@@ -194,35 +175,17 @@ class MariaDBHungTest(BackendProbeTest):
 
 
 class RabbitMQTest(BackendProbeTest):
+    """The broker carrying registry calls dies; once started again, the
+    registry's RPC server and glance-api's client reconnect on their
+    own."""
     registry_transport = 'messaging'
 
-    def restart_broker(self):
-        """Start the broker again; the registry's RPC server and
-        glance-api's client reconnect to it on their own."""
-        self.broker.start()
-
     def test_killed_idle_answers_503_then_works_after_restart(self):
-        data = b'before the broker died'
-        image_id = self.active_image(data)
-        self.broker.kill()
-        killed_at = time.time()
-        self.assert_unavailable(image_id)
-        self.restart_broker()
-        self.wait_until_answers(image_id)
-        self.assert_active_intact(image_id, data)
-        self.assert_usable(self.create_image(), b'after', since=killed_at)
+        self.fault_while_idle(self.broker.kill, self.broker.start)
 
     def test_killed_mid_upload_answers_503_and_image_heals(self):
-        image_id = self.create_image()
-        size, sent = 8 * MiB, 2 * MiB
-        sock = self.start_upload(image_id, size, sent)
-        self.wait_for_row_status(image_id, 'saving')
-        self.broker.kill()
-        killed_at = time.time()
-        status, body = self.finish_upload(sock, size, sent)
-        self.assertIn(' 503 ', status, body)
-        self.assert_clean_error(body)
-        self.restart_broker()
+        image_id, _, killed_at = self.fault_mid_upload(self.broker.kill)
+        self.broker.start()
         row = self.wait_for_settled(image_id)
         self.assertEqual('queued', row['status'])
         self.assertEqual([], self.leases())
@@ -236,15 +199,8 @@ class RegistryHungAtActivationTest(BackendProbeTest):
     registry, resumed, says whether the image records it."""
 
     def test_hung_registry_mid_upload_settles_to_a_legal_state(self):
-        image_id = self.create_image()
-        size, sent = 8 * MiB, 2 * MiB
-        sock = self.start_upload(image_id, size, sent)
-        self.wait_for_row_status(image_id, 'saving')
-        self.signal_daemon(self.registry, signal.SIGSTOP)
-        hung_at = time.time()
-        status, body = self.finish_upload(sock, size, sent)
-        self.assertIn(' 503 ', status, body)
-        self.assert_clean_error(body)
+        image_id, size, hung_at = self.fault_mid_upload(
+            lambda: self.signal_daemon(self.registry, signal.SIGSTOP))
         # The data waits for the registry's word.
         self.assertEqual(1, len(self.data_dir_entries()))
         self.signal_daemon(self.registry, signal.SIGCONT)
