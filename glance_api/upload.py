@@ -355,16 +355,22 @@ class Uploader:
         self.notifier.image(context, 'image.activate', image)
 
     def restore_queued(self, context, image_id):
-        """saving -> queued after a failed upload; nothing to do if the
-        image was deleted or moved on meanwhile."""
+        """saving -> ``failed_status`` (queued; killed in v1) after a failed
+        upload; nothing to do if the image was deleted or moved on
+        meanwhile. A registry that is down leaves it to the lease."""
         try:
             self.registry.image_update(
-                context, image_id=image_id, values={'status': 'queued'},
+                context, image_id=image_id,
+                values={'status': self.failed_status},
                 from_state=self.receiving_status)
         except (exception.ImageNotFound, exception.InvalidStatusTransition):
             pass
+        except exception.ServiceUnavailable as e:
+            LOG.warning('Could not put image %s back to %s: %s', image_id,
+                        self.failed_status, e)
         except Exception:
-            LOG.exception('Could not put image %s back to queued', image_id)
+            LOG.exception('Could not put image %s back to %s', image_id,
+                          self.failed_status)
 
     def delete_data(self, location):
         try:
@@ -376,6 +382,9 @@ class Uploader:
         try:
             return self.registry.image_get(context, image_id=image_id)
         except exception.ImageNotFound:
+            return None
+        except exception.ServiceUnavailable as e:
+            LOG.warning('Could not read image %s: %s', image_id, e)
             return None
         except Exception:
             LOG.exception('Could not read image %s', image_id)

@@ -24,6 +24,18 @@ ANSWER_TIMEOUT = 30
 
 class BackendProbeTest(base.ProbeTest):
 
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.assert_logs_clean)
+
+    def assert_logs_clean(self):
+        """The daemons logged the faults as one-line errors: an expected
+        fault is no traceback."""
+        for daemon in (self.api, self.registry):
+            with open(daemon.log_file, errors='replace') as f:
+                log = f.read()
+            self.assertNotIn('Traceback', log, daemon.prog)
+
     def get_image(self, image_id, timeout=ANSWER_TIMEOUT):
         """GET /v2/images/ID: (status, body, seconds taken)."""
         started = time.time()
