@@ -12,6 +12,8 @@ upload runs; a body that stalls for ``upload_lease_timeout`` fails with 408.
 
 import hashlib
 import re
+import threading
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -43,6 +45,12 @@ upload_opts = [
                     '"checksum" is always computed as well.'),
 ]
 
+# How long an activation that got no answer waits for the registry to say
+# whether it recorded the data, retrying with back-off.
+SETTLE_TIMEOUT = 3600
+SETTLE_FIRST_DELAY = 0.5
+SETTLE_MAX_DELAY = 30
+
 _QUOTA_UNITS = {'': 1, 'B': 1, 'KB': 1024, 'MB': 1024 ** 2,
                 'GB': 1024 ** 3, 'TB': 1024 ** 4}
 _QUOTA_PATTERN = re.compile(r'^\s*(\d+)\s*(B|KB|MB|GB|TB)?\s*$')
@@ -68,6 +76,8 @@ class Uploader:
 
     #: The status of an image while its data arrives.
     receiving_status = 'saving'
+    #: Where a failed upload leaves the image.
+    failed_status = 'queued'
     # The API version whose rules apply when the upload's lease expires
     # (v1: the image is killed; v2: it goes back to queued).
     api_version = 'v2'
@@ -245,6 +255,15 @@ class Uploader:
             LOG.warning('Image %s left saving while uploading (now %s): %s',
                         image_id, current['status'], e)
             raise
+        except exception.RegistryNoAnswer:
+            # The registry got the activation and may apply it yet: the
+            # data stays until the registry says whether it records it.
+            LOG.warning('Activation of image %s got no answer from the '
+                        'registry; its data stays until the registry '
+                        'answers', image_id)
+            self.settle_in_background(context, image_id, result.location,
+                                      lease_holder)
+            raise
         except BaseException:
             # The update may have been applied before the error (a lost
             # answer): keep the data if the image does point at it.
@@ -257,22 +276,101 @@ class Uploader:
             self.restore_queued(context, image_id)
             raise
 
+    def settle_in_background(self, context, image_id, location,
+                             lease_holder):
+        """Run :meth:`settle_activation` in a thread of its own (a green
+        thread in glance-api)."""
+        context = leases.renewal_context(context, self.renew_as_service)
+        threading.Thread(target=self.settle_activation,
+                         args=(context, image_id, location, lease_holder),
+                         daemon=True,
+                         name='settle-%s' % image_id).start()
+
+    def settle_activation(self, context, image_id, location, lease_holder,
+                          give_up_after=SETTLE_TIMEOUT):
+        """After an activation got no answer: once the registry answers,
+        keep the data at ``location`` if the image records it, else delete
+        it. While the image is still ``saving`` under this upload's lease
+        the activation may still be applied, so the image is first put
+        back (a compare-and-swap on the status and the lease that loses to
+        the activation); once the lease is gone, the activation can no
+        longer be applied. Data left when the registry stays silent for
+        ``give_up_after`` seconds is for ``glance-manage store_audit``."""
+        give_up_at = time.monotonic() + give_up_after
+        delay = SETTLE_FIRST_DELAY
+        final = False
+        while True:
+            try:
+                image = self.registry.image_get(context, image_id=image_id)
+            except exception.ImageNotFound:
+                image = None
+            except Exception as e:
+                if time.monotonic() > give_up_at:
+                    LOG.error('Gave up settling the data of image %s at %s '
+                              '(%s); the store audit will find it if it is '
+                              'an orphan', image_id, location, e)
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, SETTLE_MAX_DELAY)
+                continue
+            if image is not None and any(
+                    loc['url'] == location
+                    for loc in image.get('locations') or []):
+                LOG.info('Image %s records its data after all', image_id)
+                return
+            if (final or image is None or
+                    image['status'] != self.receiving_status):
+                LOG.info('Image %s does not record the data of its '
+                         'unanswered activation: deleting it', image_id)
+                self.delete_data(location)
+                return
+            try:
+                self.registry.image_update(
+                    context, image_id=image_id,
+                    values={'status': self.failed_status},
+                    from_state=self.receiving_status,
+                    lease_holder=lease_holder)
+            except (exception.ImageNotFound,
+                    exception.InvalidStatusTransition,
+                    exception.LeaseLost):
+                final = True
+            except Exception as e:
+                LOG.warning('Could not put image %s back after its '
+                            'unanswered activation: %s', image_id, e)
+                time.sleep(delay)
+                delay = min(delay * 2, SETTLE_MAX_DELAY)
+            else:
+                # The lease went with the status: the activation can no
+                # longer be applied. Delete at once, before a new upload
+                # of the image meets the old data.
+                LOG.info('Image %s put back to %s after its unanswered '
+                         'activation: deleting its data', image_id,
+                         self.failed_status)
+                self.delete_data(location)
+                return
+
     def notify_upload(self, context, image):
         """image.upload (the data is stored), then image.activate."""
         self.notifier.image(context, 'image.upload', image)
         self.notifier.image(context, 'image.activate', image)
 
     def restore_queued(self, context, image_id):
-        """saving -> queued after a failed upload; nothing to do if the
-        image was deleted or moved on meanwhile."""
+        """saving -> ``failed_status`` (queued; killed in v1) after a failed
+        upload; nothing to do if the image was deleted or moved on
+        meanwhile. A registry that is down leaves it to the lease."""
         try:
             self.registry.image_update(
-                context, image_id=image_id, values={'status': 'queued'},
+                context, image_id=image_id,
+                values={'status': self.failed_status},
                 from_state=self.receiving_status)
         except (exception.ImageNotFound, exception.InvalidStatusTransition):
             pass
+        except exception.ServiceUnavailable as e:
+            LOG.warning('Could not put image %s back to %s: %s', image_id,
+                        self.failed_status, e)
         except Exception:
-            LOG.exception('Could not put image %s back to queued', image_id)
+            LOG.exception('Could not put image %s back to %s', image_id,
+                          self.failed_status)
 
     def delete_data(self, location):
         try:
@@ -284,6 +382,9 @@ class Uploader:
         try:
             return self.registry.image_get(context, image_id=image_id)
         except exception.ImageNotFound:
+            return None
+        except exception.ServiceUnavailable as e:
+            LOG.warning('Could not read image %s: %s', image_id, e)
             return None
         except Exception:
             LOG.exception('Could not read image %s', image_id)

@@ -163,18 +163,26 @@ class _TLSConnection(_Connection, http.client.HTTPSConnection):
 class _NoAnswer(Exception):
     """A call got no answer from the registry: ``str()`` says why, for the
     log; ``reason`` says it without the registry's address, for the
-    caller."""
+    caller. ``delivered``: the registry got the call, or may have, so it
+    may apply it (raised as RegistryNoAnswer)."""
 
-    def __init__(self, detail, reason):
+    delivered = True
+
+    def __init__(self, detail, reason, delivered=None):
         super().__init__(detail)
         self.reason = reason
+        if delivered is not None:
+            self.delivered = delivered
 
 
 class _Unreachable(_NoAnswer):
     """No answer because the call could not be delivered (connection
     refused or reset): worth retrying a read. A registry that took the
     call and did not answer in time is not retried, so a hung registry
-    costs one ``registry_client_timeout``, not one per attempt."""
+    costs one ``registry_client_timeout``, not one per attempt. A
+    connection lost after the call was sent counts as delivered."""
+
+    delivered = False
 
 
 class HTTPTransport:
@@ -249,21 +257,24 @@ class HTTPTransport:
     def _post(self, body, headers):
         """One attempt; returns (status, body bytes)."""
         conn = self._get_connection()
+        sent = False
         try:
             conn.putrequest('POST', RPC_PATH, skip_accept_encoding=True)
             for name, value in headers.items():
                 conn.putheader(name, value)
             conn.putheader('Content-Length', str(len(body)))
             conn.endheaders(body)
+            sent = True
             resp = conn.getresponse()
             data = resp.read()
         except (OSError, http.client.HTTPException) as e:
             conn.close()
             if isinstance(e, socket.timeout):
                 reason = 'no answer within %s s' % self.timeout
-                raise _NoAnswer('%s: %s' % (self.url, e), reason)
+                raise _NoAnswer('%s: %s' % (self.url, e), reason,
+                                delivered=sent)
             raise _Unreachable('%s: %s' % (self.url, e),
-                               'it cannot be reached')
+                               'it cannot be reached', delivered=sent)
         if resp.will_close:
             conn.close()
         else:
@@ -323,7 +334,13 @@ class HTTPTransport:
 
 
 class MessagingTransport:
-    """oslo.messaging RPCClient on ``registry_topic``."""
+    """oslo.messaging RPCClient on ``registry_topic``.
+
+    oslo.messaging retries a publish to a broker that is down for ever: the
+    client is built to reconnect once, so a call fails within seconds. After
+    a call could not be delivered, each next call first checks that a broker
+    accepts TCP connections (``registry_client_connect_timeout``) and fails
+    at once if none does, until one call gets through again."""
 
     def __init__(self, conf):
         import oslo_messaging
@@ -331,12 +348,31 @@ class MessagingTransport:
         messaging.register_transport_opts(conf)
         self.messaging = oslo_messaging
         self.timeout = conf.registry_client_timeout
+        self.connect_timeout = conf.registry_client_connect_timeout
         self.transport = oslo_messaging.get_rpc_transport(conf)
+        self.brokers = [(host.hostname, host.port or 5672) for host in
+                        oslo_messaging.TransportURL.parse(
+                            conf, conf.transport_url).hosts
+                        if host.hostname]
         target = oslo_messaging.Target(topic=conf.registry_topic)
         self.client = oslo_messaging.get_rpc_client(
-            self.transport, target, timeout=self.timeout)
+            self.transport, target, timeout=self.timeout, retry=1)
         self.topic = conf.registry_topic
         self.use_user_token = conf.use_user_token
+        self.undelivered = False
+
+    def broker_listening(self):
+        """Whether one of the brokers accepts a TCP connection."""
+        if not self.brokers:
+            return True
+        for address in self.brokers:
+            try:
+                with socket.create_connection(address,
+                                              self.connect_timeout):
+                    return True
+            except OSError:
+                continue
+        return False
 
     def close(self):
         self.transport.cleanup()
@@ -350,15 +386,22 @@ class MessagingTransport:
             dict(context or {})
         if not self.use_user_token:
             ctxt['auth_token'] = None
+        if self.undelivered and not self.broker_listening():
+            raise _Unreachable('topic %s: no message broker listening'
+                               % self.topic, 'it cannot be reached')
         try:
-            return self.client.call(ctxt, 'call', command=command,
-                                    kwargs=kwargs)
+            reply = self.client.call(ctxt, 'call', command=command,
+                                     kwargs=kwargs)
         except self.messaging.MessagingTimeout:
             reason = 'no answer within %s s' % self.timeout
             raise _NoAnswer('topic %s: %s' % (self.topic, reason), reason)
         except self.messaging.MessagingException as e:
-            raise _Unreachable('topic %s: %s' % (self.topic, e),
-                               'it cannot be reached')
+            self.undelivered = True
+            raise _Unreachable('topic %s: %s' % (
+                self.topic, str(e).splitlines()[0] if str(e) else
+                type(e).__name__), 'it cannot be reached')
+        self.undelivered = False
+        return reply
 
 
 def decode_reply(command, reply):
@@ -410,7 +453,9 @@ class RegistryClient:
                 attempts, _Unreachable, 'Registry call %s' % command)
         except _NoAnswer as e:
             LOG.error('Registry call %s got no answer (%s)', command, e)
-            raise exception.RegistryUnavailable(reason=e.reason)
+            if e.delivered:
+                raise exception.RegistryNoAnswer(reason=e.reason) from None
+            raise exception.RegistryUnavailable(reason=e.reason) from None
         if self.observer is not None:
             self.observer(command, self.transport_name,
                           time.monotonic() - started)

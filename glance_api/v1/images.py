@@ -58,6 +58,8 @@ class V1Uploader(upload_module.Uploader):
     upload leaves the image ``killed`` (not ``queued`` as in v2)."""
 
     api_version = 'v1'
+    # v1 marks a failed upload killed.
+    failed_status = 'killed'
 
     def __init__(self, registry, stores, conf, expected_size=None,
                  expected_checksum=None):
@@ -84,17 +86,6 @@ class V1Uploader(upload_module.Uploader):
                 value=problem[1], param=problem[0], extra=problem[2])
         return super().activate(context, image_id, reader, result,
                                 lease_holder)
-
-    def restore_queued(self, context, image_id):
-        """saving -> killed: v1 marks a failed upload."""
-        try:
-            self.registry.image_update(
-                context, image_id=image_id, values={'status': 'killed'},
-                from_state='saving')
-        except (exception.ImageNotFound, exception.InvalidStatusTransition):
-            pass
-        except Exception:
-            LOG.exception('Could not mark image %s killed', image_id)
 
 
 class ImagesController:

@@ -291,6 +291,12 @@ class RegistryUnavailable(ServiceUnavailable):
     message = 'The image registry is unavailable: %(reason)s'
 
 
+class RegistryNoAnswer(RegistryUnavailable):
+    """The call reached the registry (or may have) and no answer came: it
+    may have been applied, or be applied later."""
+    code = 'registry_no_answer'
+
+
 class StoreUnavailable(ServiceUnavailable):
     code = 'store_unavailable'
     message = 'The image store is unavailable: %(reason)s'

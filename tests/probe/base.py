@@ -20,6 +20,7 @@ import fixtures
 import testtools
 
 from tests.functional import daemons
+from tests.probe import backends
 
 MiB = 1024 * 1024
 LEASE = 3            # upload_lease_timeout (its minimum)
@@ -38,6 +39,13 @@ class ProbeTest(testtools.TestCase):
     lease = LEASE
     api_overrides = {}
     registry_overrides = {}
+    # A private MariaDB for the registry instead of SQLite.
+    mariadb = False
+    # Its socket timeouts in the registry's connection URL.
+    database_timeout = 5
+    # 'messaging': glance-api calls the registry through a private RabbitMQ.
+    registry_transport = 'http'
+    registry_client_timeout = 5
 
     def setUp(self):
         super().setUp()
@@ -45,14 +53,18 @@ class ProbeTest(testtools.TestCase):
         registry_overrides = {'DEFAULT': {
             'lease_check_interval': CHECK_INTERVAL,
             'workers': self.registry_workers}}
+        api_overrides = {'DEFAULT': {
+            'upload_lease_timeout': self.lease,
+            'registry_client_timeout': self.registry_client_timeout,
+            'workers': self.api_workers}}
+        connection = self.start_backends(registry_overrides, api_overrides)
         for section, values in self.registry_overrides.items():
             registry_overrides.setdefault(section, {}).update(values)
         self.registry = self.useFixture(daemons.Registry(
-            root=self.root, overrides=registry_overrides))
-        api_overrides = {'DEFAULT': {
-            'upload_lease_timeout': self.lease,
-            'registry_client_timeout': 5,
-            'workers': self.api_workers}}
+            connection=connection, root=self.root,
+            overrides=registry_overrides))
+        if self.registry_transport == 'messaging':
+            self.wait_for_rpc_server()
         for section, values in self.api_overrides.items():
             api_overrides.setdefault(section, {}).update(values)
         self.api = self.useFixture(daemons.Api(
@@ -60,6 +72,38 @@ class ProbeTest(testtools.TestCase):
         self.db_path = os.path.join(self.registry.lib, 'glance.sqlite')
         self.data_dir = os.path.join(self.api.lib, 'images')
         self.started = time.time()
+
+    def start_backends(self, registry_overrides, api_overrides):
+        """Start the private MariaDB and RabbitMQ the class asks for and
+        point the daemons' configurations at them; returns the registry's
+        database connection (None: SQLite)."""
+        connection = None
+        self.database = None
+        if self.mariadb:
+            self.database = self.useFixture(backends.MariaDB(self.root))
+            connection = self.database.connection_url(
+                self.database_timeout)
+        self.broker = None
+        if self.registry_transport == 'messaging':
+            self.broker = self.useFixture(backends.RabbitMQ(self.root))
+            registry_overrides['DEFAULT']['transport_url'] = self.broker.url
+            api_overrides['DEFAULT'].update({
+                'transport_url': self.broker.url,
+                'registry_transport': 'messaging'})
+        return connection
+
+    def wait_for_rpc_server(self, since=0):
+        """Wait until the registry consumes its topic (a call sent before
+        would be lost); ``since``: servings logged before."""
+        self.wait_until(lambda: self.rpc_servings() > since,
+                        timeout=60, what='the registry serving its topic')
+
+    def rpc_servings(self):
+        if not os.path.exists(self.registry.log_file):
+            return 0
+        with open(self.registry.log_file, errors='replace') as f:
+            return sum(1 for line in f
+                       if 'Serving the registry contract' in line)
 
     # -- the API -----------------------------------------------------------
 
@@ -130,10 +174,15 @@ class ProbeTest(testtools.TestCase):
         self.assertEqual([], self.row(image_id)['locations'])
         return image_id, killed_at
 
+    @classmethod
+    def read_answer(cls, sock, timeout=60):
+        """Status line and headers of the answer on ``sock``."""
+        return cls.read_response(sock, timeout, body=False)[0]
+
     @staticmethod
-    def read_answer(sock, timeout=60):
-        """Status line and headers of the answer on ``sock`` (and whether
-        the server then closed the connection)."""
+    def read_response(sock, timeout=60, body=True):
+        """(status line and headers, body) of the answer on ``sock``; the
+        body as long as its Content-Length says."""
         sock.settimeout(timeout)
         data = b''
         while b'\r\n\r\n' not in data:
@@ -141,8 +190,21 @@ class ProbeTest(testtools.TestCase):
             if not chunk:
                 break
             data += chunk
-        head = data.split(b'\r\n\r\n', 1)[0].decode('latin-1')
-        return head
+        head, _, rest = data.partition(b'\r\n\r\n')
+        head = head.decode('latin-1')
+        if not body:
+            return head, b''
+        length = 0
+        for line in head.split('\r\n')[1:]:
+            name, _, value = line.partition(':')
+            if name.strip().lower() == 'content-length':
+                length = int(value)
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head, rest
 
     @staticmethod
     def closed_by_server(sock, timeout=30):
@@ -161,6 +223,13 @@ class ProbeTest(testtools.TestCase):
     # -- what is on disk ---------------------------------------------------
 
     def query(self, sql, *args):
+        """Rows read straight from the registry's database (``?``
+        placeholders)."""
+        if self.database is not None:
+            with self.database.connect() as db:
+                cursor = db.cursor()
+                cursor.execute(sql.replace('?', '%s'), args)
+                return [tuple(row) for row in cursor.fetchall()]
         with sqlite3.connect(self.db_path, timeout=30) as db:
             return db.execute(sql, args).fetchall()
 

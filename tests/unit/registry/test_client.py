@@ -229,6 +229,29 @@ class ClientTestCase(testtools.TestCase):
                                   image_id='abc')
         self.assertIn('within 1 s', str(error))
 
+    def test_slow_registry_is_a_no_answer_the_write_may_have_applied(self):
+        self.server.script = [('sleep', 3)]
+        registry = self.make_client(registry_client_timeout=1)
+        self.assertRaises(exception.RegistryNoAnswer, registry.image_update,
+                          self.context, image_id='abc',
+                          values={'status': 'active'}, from_state='saving')
+
+    def test_refused_connection_is_no_no_answer(self):
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        registry = self.make_client(registry_port=port)
+        error = self.assertRaises(exception.RegistryUnavailable,
+                                  registry.image_update, self.context,
+                                  image_id='abc', values={'name': 'x'})
+        self.assertNotIsInstance(error, exception.RegistryNoAnswer)
+
+    def test_connection_dropped_after_the_call_is_a_no_answer(self):
+        self.server.script = [('drop', None)]
+        registry = self.make_client()
+        self.assertRaises(exception.RegistryNoAnswer, registry.image_create,
+                          self.context, values={'name': 'x'})
+
     def test_slow_registry_is_not_asked_again(self):
         # A hung registry costs one timeout, not one per retry.
         self.server.script = [('sleep', 2)] * 3
