@@ -268,6 +268,53 @@ class Store(driver.Store):
             return str(e)
         return None
 
+    # -- the audit's view: what the bucket holds ---------------------------
+
+    def _own(self, key=''):
+        return S3Location(self.endpoint, self.access_key, self.secret_key,
+                          self.bucket, key)
+
+    def list_objects(self):
+        """Every key of the store's bucket (none when the bucket does not
+        exist yet). Multipart uploads in progress are not objects yet:
+        the store aborts its failed ones."""
+        location = self._own()
+        token = None
+        while True:
+            kwargs = {'Bucket': self.bucket}
+            if token:
+                kwargs['ContinuationToken'] = token
+            try:
+                page = self._call(location, 'list_objects_v2', **kwargs)
+            except exceptions.NotFound:
+                return
+            for item in page.get('Contents', []):
+                key = item['Key']
+                yield driver.StoreObject(
+                    key, self._own(key).safe_uri, key, item['Size'],
+                    item['LastModified'].timestamp())
+            if not page.get('IsTruncated'):
+                return
+            token = page['NextContinuationToken']
+
+    def object_key(self, location):
+        """The key of a location in the store's bucket on its endpoint."""
+        try:
+            s3_location = self._location(location)
+        except exceptions.StoreError:
+            return None
+        if (s3_location.endpoint.rstrip('/') != self.endpoint.rstrip('/')
+                or s3_location.bucket != self.bucket):
+            return None
+        return s3_location.key
+
+    def delete_object(self, key):
+        location = self._own(key)
+        # S3 answers a DELETE of a missing key with success: ask first.
+        self._size(location)
+        self._call(location, 'delete_object', Bucket=self.bucket, Key=key)
+        LOG.info('Deleted %s from store %s', location.safe_uri, self.name)
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):

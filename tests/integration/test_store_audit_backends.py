@@ -1,0 +1,233 @@
+"""glance-store-audit against the real swift, s3 and rbd backends: a
+glance-api and glance-registry pair on each store (the test process's
+shared Swift cluster and Ceph cluster, in a container, bucket or pool of
+the test's own), an active image, an image whose data is removed behind
+glance-api's back, and orphan data put in the store directly as a cut-off
+upload leaves it. The audit reports exactly that orphan and that missing
+data; ``--delete-orphans`` keeps the orphan while it is younger than the
+grace period and removes it past it; the active image reads back the
+same.
+"""
+
+import uuid
+
+from botocore import exceptions as botocore_exceptions
+
+from tests.integration import ceph_fixture
+from tests.integration import store_options
+from tests.integration import swift_fixture
+from tests.probe import base
+from tests.unit.store import conformance
+
+MiB = conformance.MiB
+# Three Swift segments of 1 MB, three RBD objects of 1 MiB.
+DATA = conformance.payload(2 * MiB + 321, seed=b'store-audit')
+
+
+class SwiftBackend:
+    store_type = 'swift'
+
+    def __init__(self):
+        self.cluster = swift_fixture.shared_cluster()
+        self.connection = self.cluster.connection()
+        self.container = 'glance-audit-%s' % uuid.uuid4().hex[:8]
+        self.segments = self.container + '_segments'
+
+    def options(self):
+        return store_options.swift_options(
+            self.cluster, swift_store_container=self.container,
+            swift_store_large_object_size=1,
+            swift_store_large_object_chunk_size=1)
+
+    def put_orphan(self, image_id, data):
+        """Two segments and no manifest: an upload cut off mid-way whose
+        clean-up could not reach Swift."""
+        self.connection.put_container(self.segments)
+        half = len(data) // 2
+        self.connection.put_object(self.segments, image_id + '-00001',
+                                   data[:half])
+        self.connection.put_object(self.segments, image_id + '-00002',
+                                   data[half:])
+
+    def holds(self, image_id):
+        return any(name == image_id or name.startswith(image_id + '-')
+                   for container in (self.container, self.segments)
+                   for name in swift_fixture.object_names(self.connection,
+                                                          container))
+
+    def remove(self, image_id):
+        self.connection.delete_object(self.container, image_id)
+
+    def read(self, image_id):
+        return self.connection.get_object(self.container, image_id)[1]
+
+    def cleanup(self):
+        swift_fixture.empty_containers(self.connection, self.container,
+                                       self.segments)
+
+
+class S3Backend:
+    store_type = 's3'
+
+    def __init__(self):
+        # Swift's s3api in the shared cluster.
+        self.server = swift_fixture.shared_cluster()
+        self.s3 = self.server.s3_client()
+        self.bucket = 'glance-audit-%s' % uuid.uuid4().hex[:8]
+
+    def options(self):
+        return store_options.s3_options(self.server, self.bucket)
+
+    def put_orphan(self, image_id, data):
+        self.s3.put_object(Bucket=self.bucket, Key=image_id, Body=data)
+
+    def keys(self):
+        try:
+            return [item['Key'] for item in self.s3.list_objects_v2(
+                Bucket=self.bucket).get('Contents', [])]
+        except botocore_exceptions.ClientError as e:
+            if e.response['Error']['Code'] == 'NoSuchBucket':
+                return []
+            raise
+
+    def holds(self, image_id):
+        return image_id in self.keys()
+
+    def remove(self, image_id):
+        self.s3.delete_object(Bucket=self.bucket, Key=image_id)
+
+    def read(self, image_id):
+        return self.s3.get_object(Bucket=self.bucket,
+                                  Key=image_id)['Body'].read()
+
+    def cleanup(self):
+        for key in self.keys():
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        try:
+            self.s3.delete_bucket(Bucket=self.bucket)
+        except botocore_exceptions.ClientError as e:
+            if e.response['Error']['Code'] != 'NoSuchBucket':
+                raise
+        self.server.remove_parts(self.bucket)
+
+
+class RbdBackend:
+    """A pool of the test's own: the shared pool holds other tests'
+    images, which this audit would rightly call orphans."""
+
+    store_type = 'rbd'
+
+    def __init__(self):
+        import rados
+        self.ceph = ceph_fixture.cluster()
+        self.pool = 'audit-%s' % uuid.uuid4().hex[:8]
+        self.client = rados.Rados(conffile=self.ceph.conf_path,
+                                  rados_id='admin')
+        self.client.connect(timeout=10)
+        self.client.create_pool(self.pool)
+        self.ioctx = self.client.open_ioctx(self.pool)
+        self.ioctx.application_enable('rbd')
+
+    def options(self):
+        return store_options.rbd_options(self.ceph, rbd_store_pool=self.pool,
+                                         rbd_store_chunk_size=1)
+
+    def put_orphan(self, image_id, data):
+        """An RBD image without its snapshot: an upload cut off before
+        the snapshot whose clean-up could not reach the cluster."""
+        import rbd
+        rbd.RBD().create(self.ioctx, image_id, len(data), old_format=False,
+                         features=rbd.RBD_FEATURE_LAYERING)
+        with rbd.Image(self.ioctx, image_id) as image:
+            image.write(data, 0)
+
+    def holds(self, image_id):
+        import rbd
+        return image_id in rbd.RBD().list(self.ioctx)
+
+    def remove(self, image_id):
+        import rbd
+        with rbd.Image(self.ioctx, image_id) as image:
+            image.unprotect_snap('snap')
+            image.remove_snap('snap')
+        rbd.RBD().remove(self.ioctx, image_id)
+
+    def read(self, image_id):
+        import rbd
+        with rbd.Image(self.ioctx, image_id, snapshot='snap',
+                       read_only=True) as image:
+            return image.read(0, image.size())
+
+    def cleanup(self):
+        self.ioctx.close()
+        self.client.delete_pool(self.pool)
+        self.client.shutdown()
+
+
+class AuditBackendTests:
+    """Mixed into a ProbeTest with ``make_backend``."""
+
+    make_backend = None
+
+    def setUp(self):
+        self.backend = self.make_backend()
+        self.addCleanup(self.backend.cleanup)
+        store_type = self.backend.store_type
+        self.api_overrides = {'glance_store': dict(
+            self.backend.options(), stores=store_type,
+            default_store=store_type)}
+        super().setUp()
+
+    def test_audit_reports_and_deletes_the_orphan_and_the_missing_data(self):
+        live = self.create_image()
+        self.assertEqual(204, self.upload(live, DATA))
+        gone = self.create_image()
+        self.assertEqual(204, self.upload(gone, b'data soon gone'))
+        status, report = self.audit()
+        self.assertEqual((0, [], []), (status, report['orphans'],
+                                       report['missing']))
+        self.assertEqual([(self.backend.store_type, True, 2)],
+                         [(s['store'], s['listed'], s['objects'])
+                          for s in report['stores']])
+
+        orphan = str(uuid.uuid4())
+        self.backend.put_orphan(orphan, b'o' * 1000)
+        self.backend.remove(gone)
+        status, report = self.audit()
+        self.assertEqual(1, status)
+        self.assertEqual([(orphan, 'reported', 1000)],
+                         [(o['image_id'], o['action'], o['size'])
+                          for o in report['orphans']])
+        self.assertEqual([gone], [m['image_id'] for m in report['missing']])
+
+        status, report = self.audit('--delete-orphans')
+        self.assertEqual([(orphan, 'kept: younger than the grace period')],
+                         [(o['image_id'], o['action'])
+                          for o in report['orphans']])
+        self.assertTrue(self.backend.holds(orphan))
+
+        status, report = self.audit('--delete-orphans', '--grace-period',
+                                    '0')
+        self.assertEqual([(orphan, 'deleted')],
+                         [(o['image_id'], o['action'])
+                          for o in report['orphans']])
+        self.assertFalse(self.backend.holds(orphan))
+        self.assertEqual(DATA, self.download(live))
+        self.assertEqual(DATA, self.backend.read(live))
+
+        status, report = self.audit()
+        self.assertEqual((1, [], [gone]), (
+            status, report['orphans'],
+            [m['image_id'] for m in report['missing']]))
+
+
+class SwiftStoreAuditTest(AuditBackendTests, base.ProbeTest):
+    make_backend = SwiftBackend
+
+
+class S3StoreAuditTest(AuditBackendTests, base.ProbeTest):
+    make_backend = S3Backend
+
+
+class RbdStoreAuditTest(AuditBackendTests, base.ProbeTest):
+    make_backend = RbdBackend
