@@ -550,7 +550,8 @@ def _remove_if_partial(ioctx, name):
     the image is gone already)."""
     try:
         with rbd.Image(ioctx, name) as image:
-            if image.list_snaps():
+            # list_snaps() is an iterator, always true.
+            if any(True for _ in image.list_snaps()):
                 return False
     except rbd.ImageNotFound:
         return True
