@@ -1,12 +1,12 @@
 """glance-store-audit against the real swift, s3 and rbd backends: a
 glance-api and glance-registry pair on each store (the test process's
 shared Swift cluster and Ceph cluster, in a container, bucket or pool of
-the test's own), an active image, an image whose data is removed behind
-glance-api's back, and orphan data put in the store directly as a cut-off
-upload leaves it. The audit reports exactly that orphan and that missing
-data; ``--delete-orphans`` keeps the orphan while it is younger than the
-grace period and removes it past it; the active image reads back the
-same.
+the test's own; s3 both on Swift's s3api and on radosgw), an active image,
+an image whose data is removed behind glance-api's back, and orphan data
+put in the store directly as a cut-off upload leaves it. The audit
+reports exactly that orphan and that missing data; ``--delete-orphans``
+keeps the orphan while it is younger than the grace period and removes it
+past it; the active image reads back the same.
 """
 
 import uuid
@@ -69,9 +69,9 @@ class SwiftBackend:
 class S3Backend:
     store_type = 's3'
 
-    def __init__(self):
-        # Swift's s3api in the shared cluster.
-        self.server = swift_fixture.shared_cluster()
+    def __init__(self, server=None):
+        # Swift's s3api in the shared cluster unless told otherwise.
+        self.server = server or swift_fixture.shared_cluster()
         self.s3 = self.server.s3_client()
         self.bucket = 'glance-audit-%s' % uuid.uuid4().hex[:8]
 
@@ -230,6 +230,11 @@ class SwiftStoreAuditTest(AuditBackendTests, base.ProbeTest):
 
 class S3StoreAuditTest(AuditBackendTests, base.ProbeTest):
     make_backend = S3Backend
+
+
+class RadosgwS3StoreAuditTest(AuditBackendTests, base.ProbeTest):
+    make_backend = staticmethod(
+        lambda: S3Backend(ceph_fixture.radosgw()))
 
 
 class RbdStoreAuditTest(AuditBackendTests, base.ProbeTest):
