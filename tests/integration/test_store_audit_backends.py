@@ -11,11 +11,9 @@ past it; the active image reads back the same.
 
 import uuid
 
-from botocore import exceptions as botocore_exceptions
-
 from tests.integration import ceph_fixture
-from tests.integration import store_options
 from tests.integration import swift_fixture
+from tests.integration import test_api_stores
 from tests.probe import base
 from tests.unit.store import conformance
 
@@ -24,113 +22,57 @@ MiB = conformance.MiB
 DATA = conformance.payload(2 * MiB + 321, seed=b'store-audit')
 
 
-class SwiftBackend:
-    store_type = 'swift'
-
-    def __init__(self):
-        self.cluster = swift_fixture.shared_cluster()
-        self.connection = self.cluster.connection()
-        self.container = 'glance-audit-%s' % uuid.uuid4().hex[:8]
-        self.segments = self.container + '_segments'
-
-    def options(self):
-        return store_options.swift_options(
-            self.cluster, swift_store_container=self.container,
-            swift_store_large_object_size=1,
-            swift_store_large_object_chunk_size=1)
+class SwiftBackend(test_api_stores.SwiftBackend):
 
     def put_orphan(self, image_id, data):
         """Two segments and no manifest: an upload cut off mid-way whose
         clean-up could not reach Swift."""
-        self.connection.put_container(self.segments)
+        segments = self.container + '_segments'
+        self.connection.put_container(segments)
         half = len(data) // 2
-        self.connection.put_object(self.segments, image_id + '-00001',
+        self.connection.put_object(segments, image_id + '-00001',
                                    data[:half])
-        self.connection.put_object(self.segments, image_id + '-00002',
+        self.connection.put_object(segments, image_id + '-00002',
                                    data[half:])
 
     def holds(self, image_id):
-        return any(name == image_id or name.startswith(image_id + '-')
-                   for container in (self.container, self.segments)
-                   for name in swift_fixture.object_names(self.connection,
-                                                          container))
+        return bool(self.read(image_id) is not None or
+                    self.segments(image_id))
 
     def remove(self, image_id):
         self.connection.delete_object(self.container, image_id)
 
-    def read(self, image_id):
-        return self.connection.get_object(self.container, image_id)[1]
 
-    def cleanup(self):
-        swift_fixture.empty_containers(self.connection, self.container,
-                                       self.segments)
-
-
-class S3Backend:
-    store_type = 's3'
+class S3Backend(test_api_stores.S3Backend):
 
     def __init__(self, server=None):
         # Swift's s3api in the shared cluster unless told otherwise.
-        self.server = server or swift_fixture.shared_cluster()
-        self.s3 = self.server.s3_client()
-        self.bucket = 'glance-audit-%s' % uuid.uuid4().hex[:8]
-
-    def options(self):
-        return store_options.s3_options(self.server, self.bucket)
+        super().__init__(server or swift_fixture.shared_cluster())
 
     def put_orphan(self, image_id, data):
         self.s3.put_object(Bucket=self.bucket, Key=image_id, Body=data)
 
-    def keys(self):
-        try:
-            return [item['Key'] for item in self.s3.list_objects_v2(
-                Bucket=self.bucket).get('Contents', [])]
-        except botocore_exceptions.ClientError as e:
-            if e.response['Error']['Code'] == 'NoSuchBucket':
-                return []
-            raise
-
     def holds(self, image_id):
-        return image_id in self.keys()
+        return self.read(image_id) is not None
 
     def remove(self, image_id):
         self.s3.delete_object(Bucket=self.bucket, Key=image_id)
 
-    def read(self, image_id):
-        return self.s3.get_object(Bucket=self.bucket,
-                                  Key=image_id)['Body'].read()
 
-    def cleanup(self):
-        for key in self.keys():
-            self.s3.delete_object(Bucket=self.bucket, Key=key)
-        try:
-            self.s3.delete_bucket(Bucket=self.bucket)
-        except botocore_exceptions.ClientError as e:
-            if e.response['Error']['Code'] != 'NoSuchBucket':
-                raise
-        self.server.remove_parts(self.bucket)
-
-
-class RbdBackend:
-    """A pool of the test's own: the shared pool holds other tests'
+class RbdBackend(test_api_stores.RbdBackend):
+    """In a pool of the test's own: the shared pool holds other tests'
     images, which this audit would rightly call orphans."""
 
-    store_type = 'rbd'
-
     def __init__(self):
-        import rados
-        self.ceph = ceph_fixture.cluster()
+        super().__init__()
         self.pool = 'audit-%s' % uuid.uuid4().hex[:8]
-        self.client = rados.Rados(conffile=self.ceph.conf_path,
-                                  rados_id='admin')
-        self.client.connect(timeout=10)
         self.client.create_pool(self.pool)
+        self.ioctx.close()
         self.ioctx = self.client.open_ioctx(self.pool)
         self.ioctx.application_enable('rbd')
 
     def options(self):
-        return store_options.rbd_options(self.ceph, rbd_store_pool=self.pool,
-                                         rbd_store_chunk_size=1)
+        return dict(super().options(), rbd_store_pool=self.pool)
 
     def put_orphan(self, image_id, data):
         """An RBD image without its snapshot: an upload cut off before
@@ -142,8 +84,7 @@ class RbdBackend:
             image.write(data, 0)
 
     def holds(self, image_id):
-        import rbd
-        return image_id in rbd.RBD().list(self.ioctx)
+        return self.read(image_id) is not None
 
     def remove(self, image_id):
         import rbd
@@ -151,12 +92,6 @@ class RbdBackend:
             image.unprotect_snap('snap')
             image.remove_snap('snap')
         rbd.RBD().remove(self.ioctx, image_id)
-
-    def read(self, image_id):
-        import rbd
-        with rbd.Image(self.ioctx, image_id, snapshot='snap',
-                       read_only=True) as image:
-            return image.read(0, image.size())
 
     def cleanup(self):
         self.ioctx.close()
