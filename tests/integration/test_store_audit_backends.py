@@ -159,15 +159,49 @@ class AuditBackendTests:
             [m['image_id'] for m in report['missing']]))
 
 
+class MultipartAuditTests(AuditBackendTests):
+    """S3 only: a multipart upload never completed nor aborted (its
+    glance-api was killed) holds parts no key lists."""
+
+    def test_unfinished_multipart_upload_is_an_orphan_and_is_aborted(self):
+        live = self.create_image()
+        self.assertEqual(204, self.upload(live, DATA))
+        image_id = self.create_image()
+        s3 = self.backend.s3
+        upload_id = s3.create_multipart_upload(
+            Bucket=self.backend.bucket, Key=image_id)['UploadId']
+        s3.upload_part(Bucket=self.backend.bucket, Key=image_id,
+                       UploadId=upload_id, PartNumber=1, Body=b'p' * 2000)
+        status, report = self.audit()
+        self.assertEqual(1, status)
+        self.assertEqual(
+            [(image_id, 2000, 'kept: younger than the grace period')],
+            [(o['image_id'], o['size'], o['action'])
+             for o in report['orphans']])
+        self.assertIn('uploadId=' + upload_id, report['orphans'][0]['uri'])
+        status, report = self.audit('--delete-orphans', '--grace-period',
+                                    '0')
+        self.assertEqual((0, [(image_id, 'deleted')]), (
+            status, [(o['image_id'], o['action'])
+                     for o in report['orphans']]))
+        self.assertEqual([], s3.list_multipart_uploads(
+            Bucket=self.backend.bucket).get('Uploads', []))
+        self.assertEqual([], self.backend.server.part_objects(
+            self.backend.bucket))
+        self.assertEqual(DATA, self.download(live))
+        status, report = self.audit()
+        self.assertEqual((0, []), (status, report['orphans']))
+
+
 class SwiftStoreAuditTest(AuditBackendTests, base.ProbeTest):
     make_backend = SwiftBackend
 
 
-class S3StoreAuditTest(AuditBackendTests, base.ProbeTest):
+class S3StoreAuditTest(MultipartAuditTests, base.ProbeTest):
     make_backend = S3Backend
 
 
-class RadosgwS3StoreAuditTest(AuditBackendTests, base.ProbeTest):
+class RadosgwS3StoreAuditTest(MultipartAuditTests, base.ProbeTest):
     make_backend = staticmethod(
         lambda: S3Backend(ceph_fixture.radosgw()))
 
