@@ -332,7 +332,18 @@ class Store(driver.Store):
                 # An image without its snapshot is what an upload left when
                 # its clean-up could not reach the cluster: no location can
                 # name it (locations name the snapshot), so it goes.
-                if not blocking.call(_remove_if_partial, ioctx, image_id):
+                try:
+                    removed = blocking.call(_remove_if_partial, ioctx,
+                                            image_id)
+                except rbd.ImageBusy:
+                    # Still open (watched) by the glance-api that wrote
+                    # it, killed: the OSD drops the watch after
+                    # osd_client_watch_timeout (30 s by default).
+                    raise self._unavailable(
+                        'the partial image %s of an earlier upload is still '
+                        'open by its writer; retry once the cluster has '
+                        'released it (osd_client_watch_timeout)' % image_id)
+                if not removed:
                     raise exceptions.Duplicate(image_id=image_id,
                                                uri=location.uri())
                 LOG.warning('Removed the partial image %s a failed upload '
@@ -559,6 +570,4 @@ def _remove_if_partial(ioctx, name):
         rbd.RBD().remove(ioctx, name)
     except rbd.ImageNotFound:
         pass
-    except rbd.ImageBusy:
-        return False
     return True

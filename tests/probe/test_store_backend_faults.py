@@ -23,6 +23,7 @@ import time
 from tests.integration import ceph_fixture
 from tests.integration import store_options
 from tests.integration import swift_fixture
+from tests.integration import test_store_audit_backends
 from tests.probe import base
 
 MiB = base.MiB
@@ -46,11 +47,11 @@ class BackendFaultTest(base.ProbeTest):
         """Start the backend; return the store's options."""
         raise NotImplementedError
 
-    def upload_until_stored(self, image_id, stored):
-        """Start an upload of 64 MiB, send 4 MiB, and wait until
+    def upload_until_stored(self, image_id, stored, sent=4 * MiB):
+        """Start an upload of 64 MiB, send ``sent`` bytes, and wait until
         ``stored()`` says the backend holds part of it; returns the
         socket."""
-        sock = self.start_upload(image_id, 64 * MiB, 4 * MiB)
+        sock = self.start_upload(image_id, 64 * MiB, sent)
         self.wait_for_row_status(image_id, 'saving')
         self.wait_until(stored, what='data of the upload in the backend')
         return sock
@@ -99,10 +100,19 @@ class BackendFaultTest(base.ProbeTest):
                          self.row(image_id))
         self.wait_until(lambda: not self.leases(), what='lease released')
 
-    def assert_usable_on_backend(self, image_id, data, since):
+    def assert_usable_on_backend(self, image_id, data, since, retry_for=0):
         """The same image uploads again and reads back the same; the
-        audit then finds nothing astray."""
-        self.assertEqual(204, self.upload(image_id, data))
+        audit then finds nothing astray. For ``retry_for`` seconds an
+        upload answered 503 (the backend not ready for it yet) is tried
+        again."""
+        deadline = time.time() + retry_for
+        while True:
+            status = self.upload(image_id, data)
+            if status != 503 or time.time() > deadline:
+                break
+            self.wait_for_row_status(image_id, 'queued')
+            time.sleep(0.5)
+        self.assertEqual(204, status)
         checksum = hashlib.md5(data).hexdigest()
         # Checksums, not the bytes: a mismatch of megabytes is unreadable.
         self.assertEqual(checksum,
@@ -249,3 +259,91 @@ class CephOsdStoppedMidUploadTest(BackendFaultTest):
             image.create_snap('snap')
         self.assertNotEqual(204, self.upload(other, b'new data'))
         self.assertEqual(b'keep', self.backend_read(other))
+
+
+class ApiKilledMidUploadTests:
+    """glance-api killed mid-upload on a store that writes in pieces (the
+    shared backends, a container, bucket or pool of the test's own): the
+    pieces it wrote stay, since nothing is left to remove them; the audit
+    reports them as the image's one orphan, and once glance-api is back
+    the image uploads again and nothing else stays in the store."""
+
+    #: Whether the next upload of the image replaces what was left (swift
+    #: segments, an RBD image without snapshot); otherwise (an unfinished
+    #: S3 multipart upload) the audit removes it.
+    upload_replaces_leftover = True
+    sent = 4 * MiB
+    #: How long the backend may refuse the next upload (503).
+    release_timeout = 0
+
+    def start_backend(self):
+        self.backend = self.make_backend()
+        self.addCleanup(self.backend.cleanup)
+        return self.backend.options()
+
+    def backend_read(self, image_id):
+        return self.backend.read(image_id)
+
+    def test_killed_api_leaves_one_orphan_that_goes_once_back(self):
+        image_id = self.create_image()
+        sock = self.upload_until_stored(
+            image_id, lambda: self.partial(image_id), sent=self.sent)
+        self.api.kill()
+        killed_at = time.time()
+        sock.close()
+        self.wait_for_row_status(image_id, 'queued')
+        self.assertEqual([], self.row(image_id)['locations'])
+        status, report = self.audit()
+        self.assertEqual([(image_id, 'kept: younger than the grace period')],
+                         [(o['image_id'], o['action'])
+                          for o in report['orphans']])
+        self.api.start()
+        if not self.upload_replaces_leftover:
+            status, report = self.audit('--delete-orphans', '--grace-period',
+                                        '0')
+            self.assertEqual([(image_id, 'deleted')],
+                             [(o['image_id'], o['action'])
+                              for o in report['orphans']])
+        self.assertTrue(self.upload_replaces_leftover or
+                        not self.partial(image_id))
+        self.assert_usable_on_backend(image_id, os.urandom(MiB + 17),
+                                      since=killed_at,
+                                      retry_for=self.release_timeout)
+
+
+class SwiftApiKilledMidUploadTest(ApiKilledMidUploadTests, BackendFaultTest):
+    store_type = 'swift'
+    make_backend = test_store_audit_backends.SwiftBackend
+
+    def partial(self, image_id):
+        return len(self.backend.segments(image_id)) >= 2
+
+
+class S3ApiKilledMidUploadTest(ApiKilledMidUploadTests, BackendFaultTest):
+    store_type = 's3'
+    make_backend = test_store_audit_backends.S3Backend
+    upload_replaces_leftover = False
+    # Two parts of 5 MB (the option's minimum part size).
+    sent = 12 * MiB
+
+    def start_backend(self):
+        return dict(super().start_backend(), s3_store_large_object_size=1,
+                    s3_store_large_object_chunk_size=5)
+
+    def partial(self, image_id):
+        return any(upload['Key'] == image_id for upload in
+                   self.backend.s3.list_multipart_uploads(
+                       Bucket=self.backend.bucket).get('Uploads', []))
+
+
+class RbdApiKilledMidUploadTest(ApiKilledMidUploadTests, BackendFaultTest):
+    store_type = 'rbd'
+    make_backend = test_store_audit_backends.RbdBackend
+    # The killed glance-api's watch on the partial image holds it until
+    # the OSD drops it (osd_client_watch_timeout, 30 s): until then the
+    # image cannot be removed and an upload answers 503.
+    release_timeout = 90
+
+    def partial(self, image_id):
+        import rbd
+        return image_id in rbd.RBD().list(self.backend.ioctx)
