@@ -16,9 +16,12 @@ such call goes through :func:`glance_store.blocking.call`, so the hub keeps
 serving others. The one cluster connection of a store is opened on first
 use and shared by all requests (librados is thread-safe);
 ``rados_connect_timeout`` bounds how long an unreachable cluster can hold a
-request.
+request, and ``rbd_store_op_timeout`` how long one read or write to a
+stopped OSD can.
 """
 
+import datetime
+import functools
 import math
 import threading
 import urllib.parse
@@ -66,6 +69,14 @@ OPTIONS = [
                help='Seconds to wait for the Ceph monitors when connecting '
                     'before answering 503. 0 keeps librados\'s own '
                     'client_mount_timeout (300 s).'),
+    cfg.IntOpt('rbd_store_op_timeout',
+               default=0, min=0,
+               help='Seconds a single request to the Ceph OSDs or monitors '
+                    'may take before it fails (librados '
+                    'rados_osd_op_timeout and rados_mon_op_timeout), so an '
+                    'upload or download to a stopped OSD fails with 503 '
+                    'instead of waiting for the OSD to return. 0: no '
+                    'limit, librados\'s default.'),
     cfg.BoolOpt('rbd_thin_provisioning',
                 default=False,
                 help='Skip writing chunks that are all zero bytes during an '
@@ -132,6 +143,7 @@ class Store(driver.Store):
         self.user = options.rbd_store_user or None
         self.ceph_conf = options.rbd_store_ceph_conf or ''
         self.connect_timeout = options.rados_connect_timeout
+        self.op_timeout = options.rbd_store_op_timeout
         self.thin_provisioning = options.rbd_thin_provisioning
         if not self.pool:
             raise exceptions.BadStoreConfiguration(
@@ -173,6 +185,9 @@ class Store(driver.Store):
                 # (pacific); the config option is what librados reads.
                 cluster.conf_set('client_mount_timeout',
                                  str(self.connect_timeout))
+            if self.op_timeout:
+                for name in ('rados_osd_op_timeout', 'rados_mon_op_timeout'):
+                    cluster.conf_set(name, str(self.op_timeout))
             cluster.connect()
             fsid = cluster.get_fsid()
         except rados.Error as e:
@@ -232,6 +247,50 @@ class Store(driver.Store):
         return rbd_location.pool == self.pool and not (
             image_id and rbd_location.image == image_id)
 
+    # -- the audit's view: what the pool holds -----------------------------
+
+    def list_objects(self):
+        """Every RBD image of the store's pool, with or without its
+        snapshot (an image without one is a cut-off upload); the key is
+        the image name, the time its creation."""
+        ioctx = self._open_pool(self.pool)
+        try:
+            objects = blocking.call(_list_images, ioctx)
+        except rbd.Error as e:
+            raise self._unavailable('cannot list pool %r: %s'
+                                    % (self.pool, e))
+        finally:
+            blocking.call(ioctx.close)
+        for name, size, created, has_snapshot in objects:
+            parts = [self._fsid, self.pool, name] + (
+                [SNAPSHOT] if has_snapshot else [])
+            uri = 'rbd://' + '/'.join(urllib.parse.quote(p, safe='')
+                                      for p in parts)
+            yield driver.StoreObject(name, uri, name, size, created)
+
+    def object_key(self, location):
+        """The image name of a location of this store's pool (and
+        cluster)."""
+        if not self.owns(location):
+            return None
+        return self._locate(location)[1].image
+
+    def delete_object(self, key):
+        ioctx = self._open_pool(self.pool)
+        uri = 'rbd://%s/%s' % (urllib.parse.quote(self.pool, safe=''),
+                               urllib.parse.quote(key, safe=''))
+        try:
+            blocking.call(_remove_image, ioctx, key, SNAPSHOT)
+        except rbd.ImageNotFound:
+            raise exceptions.NotFound(uri=uri)
+        except (rbd.ImageBusy, rbd.ImageHasSnapshots) as e:
+            raise exceptions.InUse(uri=uri, reason=str(e))
+        except rbd.Error as e:
+            raise self._unavailable('cannot delete %s: %s' % (uri, e))
+        finally:
+            blocking.call(ioctx.close)
+        LOG.info('Deleted %s from store %s', uri, self.name)
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):
@@ -262,10 +321,34 @@ class Store(driver.Store):
         return driver.AddResult(location.uri(), written, self.metadata())
 
     def _create(self, ioctx, image_id, size, location):
+        create = functools.partial(
+            blocking.call, rbd.RBD().create, ioctx, image_id, size,
+            order=self.order, old_format=False,
+            features=rbd.RBD_FEATURE_LAYERING)
         try:
-            blocking.call(rbd.RBD().create, ioctx, image_id, size,
-                          order=self.order, old_format=False,
-                          features=rbd.RBD_FEATURE_LAYERING)
+            try:
+                create()
+            except rbd.ImageExists:
+                # An image without its snapshot is what an upload left when
+                # its clean-up could not reach the cluster: no location can
+                # name it (locations name the snapshot), so it goes.
+                try:
+                    removed = blocking.call(_remove_if_partial, ioctx,
+                                            image_id)
+                except rbd.ImageBusy:
+                    # Still open (watched) by the glance-api that wrote
+                    # it, killed: the OSD drops the watch after
+                    # osd_client_watch_timeout (30 s by default).
+                    raise self._unavailable(
+                        'the partial image %s of an earlier upload is still '
+                        'open by its writer; retry once the cluster has '
+                        'released it (osd_client_watch_timeout)' % image_id)
+                if not removed:
+                    raise exceptions.Duplicate(image_id=image_id,
+                                               uri=location.uri())
+                LOG.warning('Removed the partial image %s a failed upload '
+                            'left in pool %s', image_id, self.pool)
+                create()
         except rbd.ImageExists:
             raise exceptions.Duplicate(image_id=image_id, uri=location.uri())
         except rbd.Error as e:
@@ -450,3 +533,41 @@ def _remove_image(ioctx, name, snapshot):
                     image.unprotect_snap(snapshot)
                 image.remove_snap(snapshot)
     rbd.RBD().remove(ioctx, name)
+
+
+def _list_images(ioctx):
+    """(name, size, creation timestamp, has the snapshot) of each image
+    of the pool; images removed meanwhile are left out."""
+    images = []
+    for name in rbd.RBD().list(ioctx):
+        try:
+            with rbd.Image(ioctx, name, read_only=True) as image:
+                images.append((
+                    name, image.size(), _utc(image.create_timestamp()),
+                    any(s['name'] == SNAPSHOT for s in image.list_snaps())))
+        except rbd.ImageNotFound:
+            continue
+    return images
+
+
+def _utc(moment):
+    """A naive UTC datetime (what the bindings give) as a POSIX
+    timestamp."""
+    return moment.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def _remove_if_partial(ioctx, name):
+    """Remove image ``name`` when it has no snapshot; whether it did (or
+    the image is gone already)."""
+    try:
+        with rbd.Image(ioctx, name) as image:
+            # list_snaps() is an iterator, always true.
+            if any(True for _ in image.list_snaps()):
+                return False
+    except rbd.ImageNotFound:
+        return True
+    try:
+        rbd.RBD().remove(ioctx, name)
+    except rbd.ImageNotFound:
+        pass
+    return True

@@ -268,6 +268,90 @@ class Store(driver.Store):
             return str(e)
         return None
 
+    # -- the audit's view: what the bucket holds ---------------------------
+
+    def _own(self, key=''):
+        return S3Location(self.endpoint, self.access_key, self.secret_key,
+                          self.bucket, key)
+
+    def list_objects(self):
+        """Every key of the store's bucket (none when the bucket does not
+        exist yet), then every multipart upload not completed nor aborted
+        (a glance-api killed mid-upload could not abort its own): its
+        parts are data the bucket holds, though no key lists them. Such
+        an upload's key is ``<key>\\0<upload id>`` (S3 keys never hold a
+        NUL), its size that of the parts, its time its start."""
+        location = self._own()
+        try:
+            for page in self._pages('list_objects_v2', 'ContinuationToken',
+                                    'NextContinuationToken'):
+                for item in page.get('Contents', []):
+                    key = item['Key']
+                    yield driver.StoreObject(
+                        key, self._own(key).safe_uri, key, item['Size'],
+                        item['LastModified'].timestamp())
+            for page in self._pages('list_multipart_uploads', 'KeyMarker',
+                                    'NextKeyMarker', 'UploadIdMarker',
+                                    'NextUploadIdMarker'):
+                for upload in page.get('Uploads', []):
+                    key, upload_id = upload['Key'], upload['UploadId']
+                    yield driver.StoreObject(
+                        '%s\0%s' % (key, upload_id),
+                        '%s?uploadId=%s' % (self._own(key).safe_uri,
+                                            upload_id),
+                        key, self._parts_size(location, key, upload_id),
+                        upload['Initiated'].timestamp())
+        except exceptions.NotFound:
+            return
+
+    def _pages(self, method, *markers):
+        """The pages of a listing of the bucket; ``markers`` are pairs of
+        (request argument, response field) that continue it."""
+        kwargs = {'Bucket': self.bucket}
+        while True:
+            page = self._call(self._own(), method, **kwargs)
+            yield page
+            if not page.get('IsTruncated'):
+                return
+            for argument, field in zip(markers[::2], markers[1::2]):
+                if page.get(field):
+                    kwargs[argument] = page[field]
+
+    def _parts_size(self, location, key, upload_id):
+        try:
+            parts = self._call(location, 'list_parts', Bucket=self.bucket,
+                               Key=key, UploadId=upload_id)
+        except exceptions.NotFound:
+            return 0
+        return sum(part['Size'] for part in parts.get('Parts', []))
+
+    def object_key(self, location):
+        """The key of a location in the store's bucket on its endpoint."""
+        try:
+            s3_location = self._location(location)
+        except exceptions.StoreError:
+            return None
+        if (s3_location.endpoint.rstrip('/') != self.endpoint.rstrip('/')
+                or s3_location.bucket != self.bucket):
+            return None
+        return s3_location.key
+
+    def delete_object(self, key):
+        """Delete a key, or abort a multipart upload (``<key>\\0<upload
+        id>``), which removes its parts."""
+        key, _, upload_id = key.partition('\0')
+        location = self._own(key)
+        if upload_id:
+            self._call(location, 'abort_multipart_upload',
+                       Bucket=self.bucket, Key=key, UploadId=upload_id)
+            LOG.info('Aborted upload %s of %s in store %s', upload_id,
+                     location.safe_uri, self.name)
+            return
+        # S3 answers a DELETE of a missing key with success: ask first.
+        self._size(location)
+        self._call(location, 'delete_object', Bucket=self.bucket, Key=key)
+        LOG.info('Deleted %s from store %s', location.safe_uri, self.name)
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):

@@ -19,8 +19,10 @@ as upstream glance_store does), or from a reference account in
 the reference (``swift+config://ref1/glance/ID``).
 """
 
+import calendar
 import configparser
 import threading
+import time
 import urllib.parse
 
 from oslo_config import cfg
@@ -423,6 +425,132 @@ class Store(driver.Store):
             connection.close()
         return None
 
+    # -- the audit's view: what the containers hold -------------------------
+
+    def _data_containers(self, connection):
+        """The containers the store writes image objects to (not their
+        ``_segments`` twins)."""
+        if not self.containers_seed:
+            return [self.container]
+        _, listing = self._call(connection, _AccountPlace(self.account),
+                                'get_account', prefix=self.container + '_',
+                                full_listing=True)
+        return [entry['name'] for entry in listing
+                if not entry['name'].endswith('_segments')]
+
+    def _listing(self, connection, container):
+        """The entries of ``container`` ([] when it does not exist)."""
+        try:
+            _, listing = self._call(connection, _AccountPlace(self.account),
+                                    'get_container', container,
+                                    full_listing=True)
+        except exceptions.NotFound:
+            return []
+        return listing
+
+    def list_objects(self):
+        """One StoreObject per image in each data container of the store's
+        own account: a plain object, or a manifest together with the
+        segments ``<image_id>-NNNNN`` in ``<container>_segments`` (their
+        sizes summed, the newest modification time), or segments whose
+        manifest was never written (a cut-off upload). Keys are
+        ``<container>/<image_id>``.
+
+        Segments are grouped by cutting the name at its last hyphen, the
+        way :meth:`add` names them after the image id. That assumes image
+        ids are UUIDs (hyphens, but never a ``-NNNNN`` tail of their own);
+        a segment not named so is listed on its own, under its own name."""
+        connection = self._connect(self.account)
+        try:
+            groups = {}
+            for container in self._data_containers(connection):
+                for entry in self._listing(connection, container):
+                    _merge(groups, container, entry['name'], entry)
+                for entry in self._listing(connection,
+                                           container + '_segments'):
+                    name = entry['name']
+                    head, _, number = name.rpartition('-')
+                    if head and len(number) == 5 and number.isdigit():
+                        name = head
+                    _merge(groups, container, name, entry)
+        finally:
+            connection.close()
+        for (container, obj), (size, modified) in sorted(groups.items()):
+            yield driver.StoreObject(
+                '%s/%s' % (container, obj),
+                SwiftLocation(self.account, container, obj).safe_uri,
+                obj, size, modified)
+
+    def _own_container(self, container):
+        if container == self.container:
+            return True
+        return bool(self.containers_seed and
+                    container.startswith(self.container + '_') and
+                    not container.endswith('_segments'))
+
+    def object_key(self, location):
+        """``<container>/<object>`` for a location in the store's own
+        account and one of its data containers."""
+        try:
+            swift_location = self._location(location)
+        except exceptions.StoreError:
+            return None
+        account = swift_location.account
+        if (account.auth_address.rstrip('/') !=
+                self.account.auth_address.rstrip('/') or
+                account.user != self.account.user):
+            return None
+        if not self._own_container(swift_location.container):
+            return None
+        return '%s/%s' % (swift_location.container, swift_location.obj)
+
+    def delete_object(self, key):
+        """Remove ``<container>/<object>``: the object (a manifest too) and
+        every segment named after it; NotFound when neither is there."""
+        container, _, obj = key.partition('/')
+        if not obj or not self._own_container(container):
+            raise exceptions.Forbidden(
+                uri=key, reason='not an object of store %s' % self.name)
+        location = SwiftLocation(self.account, container, obj)
+        connection = self._connect(self.account)
+        try:
+            found = self._delete_leftover_segments(connection, location)
+            try:
+                self._call(connection, location, 'delete_object',
+                           container, obj)
+                found = True
+            except exceptions.NotFound:
+                pass
+        finally:
+            connection.close()
+        if not found:
+            raise exceptions.NotFound(uri=location.safe_uri)
+        LOG.info('Deleted %s from store %s', location.safe_uri, self.name)
+
+    def _delete_leftover_segments(self, connection, location):
+        """Delete the segments ``<object>-NNNNN`` of ``location`` (a failed
+        upload's whose clean-up could not reach Swift); whether there
+        were any."""
+        try:
+            _, listing = self._call(connection, location, 'get_container',
+                                    location.segments_container,
+                                    prefix=location.segment_prefix,
+                                    full_listing=True)
+        except exceptions.NotFound:
+            return False
+        found = False
+        for entry in listing:
+            number = entry['name'][len(location.segment_prefix):]
+            if len(number) != 5 or not number.isdigit():
+                continue
+            found = True
+            try:
+                self._call(connection, location, 'delete_object',
+                           location.segments_container, entry['name'])
+            except exceptions.NotFound:
+                pass
+        return found
+
     # -- writing -----------------------------------------------------------
 
     def add(self, image_id, reader, size):
@@ -441,6 +569,13 @@ class Store(driver.Store):
             else:
                 raise exceptions.Duplicate(image_id=image_id,
                                            uri=location.safe_uri)
+            # Segments a failed upload of this image left behind (Swift
+            # was unreachable for its clean-up): a new manifest would
+            # otherwise read them after its own.
+            if self._delete_leftover_segments(connection, location):
+                LOG.warning('Deleted segments a failed upload of image %s '
+                            'left in %s', image_id,
+                            location.segments_container)
             segmented = not size or size >= self.large_object_size
             self._prepare_container(connection, location, location.container,
                                     0 if segmented else size)
@@ -772,6 +907,36 @@ class ObjectIterator:
     def close(self):
         self._close_body()
         self.remaining = 0
+
+
+class _AccountPlace:
+    """Stands for a location in error messages about the account."""
+
+    def __init__(self, account):
+        self.account = account
+        self.safe_uri = location_mod.redact(account.auth_address)
+
+
+def _merge(groups, container, name, entry):
+    """Add a listing ``entry`` to the group of ``container/name``: sizes
+    summed, the newest modification time kept."""
+    size, modified = groups.get((container, name), (0, 0.0))
+    groups[(container, name)] = (size + int(entry.get('bytes', 0)),
+                                 max(modified,
+                                     _timestamp(entry.get('last_modified'))))
+
+
+def _timestamp(value):
+    """A listing's ``last_modified`` (UTC, ISO 8601 without a zone) as a
+    POSIX timestamp; 0 when absent or unreadable."""
+    if not value:
+        return 0.0
+    whole, _, fraction = value.partition('.')
+    try:
+        seconds = calendar.timegm(time.strptime(whole, '%Y-%m-%dT%H:%M:%S'))
+    except ValueError:
+        return 0.0
+    return seconds + (float('0.' + fraction) if fraction.isdigit() else 0)
 
 
 def _with_scheme(address):

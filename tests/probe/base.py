@@ -14,6 +14,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 
 import fixtures
@@ -219,6 +220,24 @@ class ProbeTest(testtools.TestCase):
         except ConnectionResetError:
             pass
         return True
+
+    def audit(self, *args):
+        """Run glance-store-audit on the api's configuration with
+        ``args``; print its counts; return (exit status, JSON report)."""
+        result = subprocess.run(
+            [sys.executable, '-m', 'glance_api.store_audit',
+             '--config-file', self.api.conf_path, '--json'] + list(args),
+            capture_output=True, text=True, timeout=120)
+        try:
+            report = json.loads(result.stdout)
+        except ValueError:
+            self.fail('store audit printed no report (%d): %s'
+                      % (result.returncode, result.stderr[-2000:]))
+        print('%s: store audit %s: %d orphan(s), %d deleted, %d missing' % (
+            self.id(), ' '.join(args) or '(report)', len(report['orphans']),
+            sum(1 for o in report['orphans'] if o['action'] == 'deleted'),
+            len(report['missing'])))
+        return result.returncode, report
 
     # -- what is on disk ---------------------------------------------------
 

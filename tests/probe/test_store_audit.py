@@ -4,28 +4,13 @@ crash cut off (made here by hand: the window is too narrow to hit) is the
 one orphan the audit reports and, past the grace period, deletes, while
 the data of active images stays byte-identical."""
 
-import json
 import os
-import subprocess
-import sys
 import time
 
 from tests.probe import base
 
 
 class StoreAuditAfterCrashTest(base.ProbeTest):
-
-    def audit(self, *args):
-        result = subprocess.run(
-            [sys.executable, '-m', 'glance_api.store_audit',
-             '--config-file', self.api.conf_path, '--json'] + list(args),
-            capture_output=True, text=True, timeout=120)
-        report = json.loads(result.stdout)
-        print('%s: store audit %s: %d orphan(s), %d deleted, %d missing' % (
-            self.id(), ' '.join(args) or '(report)', len(report['orphans']),
-            sum(1 for o in report['orphans'] if o['action'] == 'deleted'),
-            len(report['missing'])))
-        return result.returncode, report
 
     def test_audit_finds_and_removes_the_orphan_a_crash_left(self):
         image_id, killed_at = self.kill_api_mid_upload('v2')
