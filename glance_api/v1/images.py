@@ -79,19 +79,21 @@ class V1Uploader(upload_module.Uploader):
         if problem is not None:
             LOG.info('Image %s killed: %s %s but %s', image_id, *problem)
             self.delete_data(result.location)
-            self.restore_queued(context, image_id)
+            self.restore_queued(context, image_id, lease_holder)
             raise exception.InvalidParameterValue(
                 value=problem[1], param=problem[0], extra=problem[2])
         return super().activate(context, image_id, reader, result,
                                 lease_holder)
 
-    def restore_queued(self, context, image_id):
-        """saving -> killed: v1 marks a failed upload."""
+    def restore_queued(self, context, image_id, lease_holder=None):
+        """saving -> killed: v1 marks a failed upload (with
+        ``lease_holder``, only while that upload holds the image)."""
         try:
             self.registry.image_update(
                 context, image_id=image_id, values={'status': 'killed'},
-                from_state='saving')
-        except (exception.ImageNotFound, exception.InvalidStatusTransition):
+                from_state='saving', lease_holder=lease_holder)
+        except (exception.ImageNotFound, exception.InvalidStatusTransition,
+                exception.LeaseLost):
             pass
         except Exception:
             LOG.exception('Could not mark image %s killed', image_id)
