@@ -79,7 +79,11 @@ def translate(error, req=None):
         # An error may name response headers the client needs (Allow on
         # 405, Accept-Patch on a PATCH answered 415).
         headers = getattr(error, 'kwargs', {}).get('headers')
-        return error_response(status, str(error), headers, req)
+        message = str(error)
+        if isinstance(error, store_exceptions.StorageFull):
+            # Classic glance's words, which operators and clients know.
+            message = 'Image storage media is full: %s' % message
+        return error_response(status, message, headers, req)
     LOG.error('Unexpected error serving %s %s (request %s)',
               getattr(req, 'method', '-'), getattr(req, 'path', '-'),
               _request_id(req), exc_info=error)

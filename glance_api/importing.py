@@ -113,7 +113,7 @@ class Stager(upload.Uploader):
                 from_state='uploading', lease_holder=lease_holder)
         except BaseException:
             self.delete_data(result.location)
-            self.restore_queued(context, image_id)
+            self.restore_queued(context, image_id, lease_holder)
             raise
 
     def notify_upload(self, context, image):

@@ -149,7 +149,7 @@ class Uploader:
             lease.stop()
             LOG.info('Upload of image %s failed after %d bytes: %s',
                      image_id, reader.size if reader is not None else 0, e)
-            self.restore_queued(context, image_id)
+            self.restore_queued(context, image_id, lease.holder)
             self.notifier.error(context, 'image.upload',
                                 'Upload of image %s failed: %s'
                                 % (image_id, e))
@@ -273,7 +273,7 @@ class Uploader:
                         for loc in current.get('locations') or []):
                 return current
             self.delete_data(result.location)
-            self.restore_queued(context, image_id)
+            self.restore_queued(context, image_id, lease_holder)
             raise
 
     def settle_in_background(self, context, image_id, location,
@@ -354,16 +354,20 @@ class Uploader:
         self.notifier.image(context, 'image.upload', image)
         self.notifier.image(context, 'image.activate', image)
 
-    def restore_queued(self, context, image_id):
+    def restore_queued(self, context, image_id, lease_holder=None):
         """saving -> ``failed_status`` (queued; killed in v1) after a failed
         upload; nothing to do if the image was deleted or moved on
-        meanwhile. A registry that is down leaves it to the lease."""
+        meanwhile. A registry that is down leaves it to the lease. With
+        ``lease_holder`` (the failed upload's), only while that upload
+        still holds the image: once its lease was healed the image may be
+        another upload's, which a late failure must not flip."""
         try:
             self.registry.image_update(
                 context, image_id=image_id,
                 values={'status': self.failed_status},
-                from_state=self.receiving_status)
-        except (exception.ImageNotFound, exception.InvalidStatusTransition):
+                from_state=self.receiving_status, lease_holder=lease_holder)
+        except (exception.ImageNotFound, exception.InvalidStatusTransition,
+                exception.LeaseLost):
             pass
         except exception.ServiceUnavailable as e:
             LOG.warning('Could not put image %s back to %s: %s', image_id,

@@ -81,7 +81,7 @@ class V1Uploader(upload_module.Uploader):
         if problem is not None:
             LOG.info('Image %s killed: %s %s but %s', image_id, *problem)
             self.delete_data(result.location)
-            self.restore_queued(context, image_id)
+            self.restore_queued(context, image_id, lease_holder)
             raise exception.InvalidParameterValue(
                 value=problem[1], param=problem[0], extra=problem[2])
         return super().activate(context, image_id, reader, result,

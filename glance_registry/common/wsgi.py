@@ -219,6 +219,23 @@ def _die_with_parent(parent_pid):
         _exit(0)
 
 
+def _fresh_hub():
+    """In a worker just forked: an eventlet hub of its own. The parent's
+    hub (made by its sleeps and waits) came along with the fork, and with
+    it the parent's epoll file descriptor, one kernel object for both:
+    each process would see the other's events and the parent's hub drops
+    the registrations of file descriptors it does not know, so a worker's
+    socket could stop waking it (downloads hung after a SIGHUP restarted
+    the workers). The inherited descriptor is closed (the parent keeps its
+    own) and the next eventlet call makes a new hub."""
+    import eventlet.hubs
+    inherited = eventlet.hubs.get_hub()
+    eventlet.hubs.use_hub()
+    poll = getattr(inherited, 'poll', None)
+    if poll is not None and hasattr(poll, 'close'):
+        poll.close()
+
+
 def _stop_deadline():
     timeout = CONF.graceful_shutdown_timeout
     return time.monotonic() + timeout if timeout else float('inf')
@@ -368,6 +385,7 @@ class Server:
         pid = os.fork()
         if pid == 0:
             try:
+                _fresh_hub()
                 _die_with_parent(self.parent_pid)
                 signal.signal(signal.SIGTERM, self._stop_serving)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -12,6 +12,7 @@ import os
 from oslo_config import cfg
 
 import glance_store
+from glance_api import leases
 from glance_api import upload
 from glance_registry.common import exception
 from glance_registry import contract
@@ -203,6 +204,29 @@ class TestUploader(UploadTestCase):
         self.assertRaises(exception.ImageDeletedDuringUpload,
                           self.make_uploader().upload, self.context,
                           image_id, Body(data, delete_at_end), len(data))
+        self.assertEqual([], self.files())
+
+    def test_late_failure_leaves_the_image_another_upload_took(self):
+        image_id = self.create_image()
+        admin = db_base.ADMIN
+
+        def taken_then_gone(count):
+            if count >= MiB:
+                # Healed (its holder taken for dead), taken by a second
+                # upload; then this upload's client goes away.
+                db_api.image_lease_expire(
+                    admin, holder_prefix=leases.holder_prefix())
+                db_api.image_lease_acquire(
+                    self.context, image_id=image_id, holder='other:1/g/1',
+                    api_version='v2', duration=60)
+                raise ClientGone('connection reset by peer')
+
+        self.assertRaises(ClientGone, self.make_uploader().upload,
+                          self.context, image_id,
+                          Body(os.urandom(2 * MiB), taken_then_gone), 2 * MiB)
+        self.assertEqual('saving', self.image(image_id)['status'])
+        [lease] = db_api.image_lease_get_all(admin)
+        self.assertEqual('other:1/g/1', lease['holder'])
         self.assertEqual([], self.files())
 
     def test_parse_storage_quota_is_used_at_start(self):

@@ -84,6 +84,9 @@ class FaultsTestCase(testtools.TestCase):
         self.assertEqual(413, resp.status_int)
         self.assertEqual('413 Request Entity Too Large',
                          self.body(resp)['code'])
+        self.assertEqual('Image storage media is full: There is not enough '
+                         'free space in store file',
+                         self.body(resp)['message'])
 
     def test_method_not_allowed_has_allow_header(self):
         resp = faults.translate(exception.MethodNotAllowed(
