@@ -449,47 +449,15 @@ def release(registry, context, image, values, failed=None, drop=(),
         raise exception.LeaseLost(image_id=image['id'], status='importing')
 
 
-class Heartbeat:
-    """Renews a task's lease about every third of task_lease_timeout until
-    stopped."""
-
-    def __init__(self, tasks, context, task_id):
-        self.tasks = tasks
-        self.context = context
-        self.task_id = task_id
-        self.stopped = threading.Event()
-        self.message = None
-        #: Set when the registry failed the task (its lease had expired).
-        self.lost = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def start(self):
-        self.thread.start()
-
-    def run(self):
-        interval = max(1, self.tasks.conf.task_lease_timeout // 3)
-        while not self.stopped.wait(interval):
-            try:
-                task = self.tasks.renew(self.context, self.task_id,
-                                        self.message)
-            except Exception:
-                LOG.exception('Could not renew task %s', self.task_id)
-                continue
-            if task and task.get('status') not in ('pending', 'processing'):
-                LOG.warning('Task %s was ended by someone else (%s): its '
-                            'lease had expired', self.task_id,
-                            task.get('status'))
-                self.lost = True
-                return
+class Heartbeat(task_module.Heartbeat):
+    """The import's heartbeat: ``check`` stops an import whose task the
+    registry failed."""
 
     def check(self):
         """ImportFailed once the registry failed the task."""
         if self.lost:
             raise ImportFailed(reason='task %s lost its lease and was '
                                       'failed' % self.task_id)
-
-    def stop(self):
-        self.stopped.set()
 
 
 class ImportFailed(exception.GlanceException):

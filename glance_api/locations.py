@@ -168,12 +168,24 @@ class LocationService:
 
     def hash_in_background(self, context, image_id, url, given, task_id):
         """Read the data at ``url`` once and record (or verify) its hashes;
-        the task ends with the outcome.
+        the task ends with the outcome. Its lease is renewed while the
+        data is read: however long that takes, the registry's healer fails
+        the task only if this glance-api stops.
 
         Retries ``http_retries`` times, with back-off, on a store error. An
         image whose data does not match ``given`` goes back to ``queued``
         without hashes."""
         self.tasks.start(context, task_id)
+        heartbeat = task_module.Heartbeat(self.tasks, context, task_id)
+        heartbeat.start()
+        try:
+            self._hash_and_record(context, image_id, url, given, task_id,
+                                  heartbeat)
+        finally:
+            heartbeat.stop()
+
+    def _hash_and_record(self, context, image_id, url, given, task_id,
+                         heartbeat):
         algorithm = given.get('os_hash_algo', self.conf.hashing_algorithm)
         try:
             computed = retry.call_with_retries(
@@ -186,6 +198,10 @@ class LocationService:
                         'it: %s', image_id, e)
             self.tasks.fail(context, task_id,
                             'Could not read the location: %s' % e)
+            return
+        if heartbeat.lost:
+            # The registry failed the task (this process stalled past its
+            # lease): record nothing for it.
             return
         mismatched = [key for key, value in given.items()
                       if computed[key] != value]

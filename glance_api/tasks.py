@@ -12,6 +12,7 @@ glance-api releases the tasks of its previous run when it starts.
 """
 
 import datetime
+import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -198,3 +199,41 @@ class TaskService:
                          'The glance-api process running this task (%s) '
                          'stopped before it finished.'
                          % task.get('holder')) or task
+
+
+class Heartbeat:
+    """Renews a task's lease about every third of task_lease_timeout until
+    stopped, so the registry's healer fails the task only when its holder
+    stopped (an import, the hashing of a new location)."""
+
+    def __init__(self, tasks, context, task_id):
+        self.tasks = tasks
+        self.context = context
+        self.task_id = task_id
+        self.stopped = threading.Event()
+        self.message = None
+        #: Set when the registry failed the task (its lease had expired).
+        self.lost = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def run(self):
+        interval = max(1, self.tasks.conf.task_lease_timeout // 3)
+        while not self.stopped.wait(interval):
+            try:
+                task = self.tasks.renew(self.context, self.task_id,
+                                        self.message)
+            except Exception:
+                LOG.exception('Could not renew task %s', self.task_id)
+                continue
+            if task and task.get('status') not in ('pending', 'processing'):
+                LOG.warning('Task %s was ended by someone else (%s): its '
+                            'lease had expired', self.task_id,
+                            task.get('status'))
+                self.lost = True
+                return
+
+    def stop(self):
+        self.stopped.set()

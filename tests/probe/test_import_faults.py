@@ -1,8 +1,11 @@
 """Probe: kill -9 glance-api during a slow web-download import and prove
 the registry fails the task and returns the image to queued (or, once
 glance-api is back, that it releases its previous run's tasks at once);
-a new upload then works and no data is left behind."""
+a new upload then works and no data is left behind. A live task that runs
+longer than its lease (the hashing of a slow location) is renewed, never
+failed by the healer."""
 
+import hashlib
 import http.server
 import json
 import os
@@ -11,6 +14,7 @@ import threading
 import time
 
 from tests.functional import daemons
+from tests.functional import test_v2_import
 from tests.functional.test_v2_import import SlowHandler
 from tests.probe import base
 
@@ -141,3 +145,35 @@ class ApiHungPastTaskLeaseTest(ImportProbeTest):
                                                      'staging')))
         self.assert_usable(image_id, b'uploaded after the hung import',
                            since=stopped_at)
+
+
+class SlowLocationHashTest(ImportProbeTest):
+
+    def test_a_hash_longer_than_its_lease_renews_it_and_completes(self):
+        image_id = self.create_image()
+        url = 'http://127.0.0.1:%d/disk' % self.source.server_port
+        status, _, data = daemons.http(
+            'POST', self.api.url + '/v2/images/%s/locations' % image_id,
+            json.dumps({'url': url}).encode(),
+            {'Content-Type': 'application/json',
+             'X-Roles': 'admin,member,reader,service'})
+        self.assertEqual(202, status, data)
+        self.wait_until(lambda: self.task(image_id)['status'] ==
+                        'processing', what='the hash task processing')
+        first_lease = self.task(image_id)['lease_expires_at']
+        # The source holds the data back for twice the lease and more
+        # than one healer check: the task stays processing, renewed.
+        held_until = time.time() + 2 * self.task_lease + base.CHECK_INTERVAL
+        while time.time() < held_until:
+            self.assertEqual('processing', self.task(image_id)['status'])
+            time.sleep(0.2)
+        self.assertGreater(self.task(image_id)['lease_expires_at'],
+                           first_lease)
+        self.source.go_on.set()
+        self.wait_until(lambda: self.task(image_id)['status'] != 'processing',
+                        what='the hash task to end')
+        self.assertEqual('success', self.task(image_id)['status'])
+        row = self.row(image_id)
+        self.assertEqual(('active', hashlib.md5(test_v2_import.DATA)
+                          .hexdigest(), [url]),
+                         (row['status'], row['checksum'], row['locations']))
