@@ -7,6 +7,7 @@ at the end. A database server that is down makes these tests fail (the
 class set-up raises), never skip.
 """
 
+import threading
 import uuid
 
 import sqlalchemy as sa
@@ -113,6 +114,38 @@ class ServerRestartMixin:
         self.assertEqual(image['id'], api.image_get(base.ADMIN,
                                                     image['id'])['id'])
         api.image_update(base.ADMIN, image['id'], {'name': 'after'})
+
+    def test_sixteen_concurrent_transactions_reuse_their_connections(self):
+        """A registry process serves many requests at once: 16 transactions
+        open together, twice over, open 16 connections the first time and
+        none the second (oslo.db's default pool kept 5 and opened and
+        closed 11 for every such burst)."""
+        opened = []
+        sa.event.listen(engine.get_engine(), 'connect',
+                        lambda *args: opened.append(1))
+        all_open = threading.Barrier(16, timeout=30)
+        errors = []
+
+        def transaction():
+            try:
+                with engine.reader() as session:
+                    session.execute(sa.text('SELECT 1'))
+                    all_open.wait()
+            except Exception as e:
+                errors.append(e)
+
+        counts = []
+        for burst in range(2):
+            threads = [threading.Thread(target=transaction)
+                       for _ in range(16)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            counts.append(len(opened))
+        self.assertEqual([], errors)
+        self.assertLessEqual(counts[0], 16)
+        self.assertEqual(counts[0], counts[1])
 
 
 class MySQLEngineTests(ServerRestartMixin, MySQLDatabase, base.DBTestCase):
