@@ -201,7 +201,8 @@ def _show_deleted(context):
 # Visibility ---------------------------------------------------------------
 
 def _visibility_condition(context, listing=False, member_status='accepted',
-                          visibility=None, admin_as_user=False):
+                          visibility=None, admin_as_user=False,
+                          bind_project=False):
     """The SQL condition on images for what ``context`` may see.
 
     Returns None when it may see everything (an admin). For one image
@@ -209,11 +210,14 @@ def _visibility_condition(context, listing=False, member_status='accepted',
     caller as a non-deleted member of any status. Lists are narrower:
     community images only for their owner or when ``visibility`` (the
     filter) is community; shared ones only when the caller's membership
-    status is ``member_status`` ('all' for any).
+    status is ``member_status`` ('all' for any). With ``bind_project`` the
+    caller's project is the bound parameter ``project``, not a literal.
     """
     if _is_admin(context) and not admin_as_user:
         return None
     project = _project(context)
+    if project is not None and bind_project:
+        project = sa.bindparam('project')
     member_query = sa.select(ImageMember.id).where(
         ImageMember.image_id == Image.id,
         ImageMember.deleted == sa.false())
@@ -345,14 +349,38 @@ _IMAGE_AND_CHILDREN = Image.__table__.outerjoin(_ONE_IMAGES_CHILDREN,
                                                 sa.true())
 
 
+# A show's statement for each kind of caller, built once. A statement
+# object run again keeps its cache key (building the key walked the whole
+# statement, the union of children included, on every show); it selects
+# table columns, so rows come back without the ORM's loading.
+_IMAGE_GET_STATEMENTS = {}
+
+
+def _image_get_statement(context, force_show_deleted):
+    shape = (_is_admin(context), _project(context) is None,
+             bool(force_show_deleted or _show_deleted(context)))
+    statement = _IMAGE_GET_STATEMENTS.get(shape)
+    if statement is None:
+        table = Image.__table__
+        statement = sa.select(*table.columns, *_CHILD_COLUMNS).select_from(
+            _IMAGE_AND_CHILDREN).where(table.c.id == sa.bindparam('image_id'))
+        condition = _visibility_condition(context, bind_project=True)
+        if condition is not None:
+            statement = statement.where(condition)
+        if not shape[2]:
+            statement = statement.where(table.c.deleted == sa.false())
+        _IMAGE_GET_STATEMENTS[shape] = statement
+    return statement
+
+
 def _image_get_dict(context, session, image_id, force_show_deleted=False):
     """The image dict with its properties, tags and locations, if it
     exists and ``context`` may see it: one statement, the image row
     outer-joined to its children (one result row per child)."""
-    query = _image_query(context, force_show_deleted).with_only_columns(
-        *Image.__table__.columns, *_CHILD_COLUMNS
-    ).select_from(_IMAGE_AND_CHILDREN).where(Image.id == image_id)
-    rows = session.execute(query, {'child_image_id': image_id}).all()
+    statement = _image_get_statement(context, force_show_deleted)
+    rows = session.connection().execute(statement, {
+        'image_id': image_id, 'child_image_id': image_id,
+        'project': _project(context)}).all()
     if not rows:
         raise exception.ImageNotFound(image_id=image_id)
     found = _no_children()
