@@ -34,7 +34,8 @@ def _thread_tools():
     threads that never leave the hub's OS thread, and a blocking ``get`` on a
     real queue would stall the hub (and with it every other request and the
     RabbitMQ heartbeats), so waiting goes through eventlet's OS thread pool.
-    This is the only place the upload path knows about eventlet.
+    Last, a way to yield to the hub (None without eventlet). This is the
+    only place the upload path knows about eventlet.
     """
     eventlet = sys.modules.get('eventlet')
     if eventlet is not None:
@@ -42,15 +43,15 @@ def _thread_tools():
         if patcher.is_monkey_patched('thread'):
             from eventlet import tpool
             return (patcher.original('threading'), patcher.original('queue'),
-                    tpool.execute)
-    return threading, queue, None
+                    tpool.execute, eventlet.sleep)
+    return threading, queue, None, None
 
 
 class _HashWorker:
     """Feeds one hash object, block after block in order, from an OS thread."""
 
     def __init__(self, hash_object, tools):
-        threading_module, queue_module, self._offload = tools
+        threading_module, queue_module, self._offload, _ = tools
         self.hash = hash_object
         self._empty = queue_module.Empty
         self._todo = queue_module.Queue()
@@ -121,6 +122,7 @@ class ImageReader:
             raise self.too_large()
         multihash = hashlib.new(hashing_algorithm)
         tools = _thread_tools()
+        self._cooperate = tools[3]
         self._workers = [_HashWorker(hashlib.md5(usedforsecurity=False),
                                      tools)]
         self._workers.append(_HashWorker(multihash, tools))
@@ -183,6 +185,12 @@ class ImageReader:
                 self.max_size:
             raise self.too_large()
         self.size += len(block)
+        if self._cooperate is not None:
+            # A socket that always has data never makes a read wait, so
+            # without this an upload holds the hub until it ends: lease
+            # renewals starve (the registry then gives the image up) and
+            # other requests wait. Once per block: ~256 switches a GiB.
+            self._cooperate(0)
         if self.inspector is not None:
             self.inspector.feed(block)
         for worker in self._workers:

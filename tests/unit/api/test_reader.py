@@ -3,6 +3,8 @@
 import hashlib
 import io
 import os
+import subprocess
+import sys
 
 import testtools
 
@@ -138,3 +140,37 @@ class TestImageReader(testtools.TestCase):
         for worker in image_reader._workers:
             worker._thread.join(5)
             self.assertFalse(worker._thread.is_alive())
+
+
+# Run in a child process: monkey patching would change this one for good.
+COOPERATION_SCRIPT = r'''
+import eventlet
+eventlet.monkey_patch()
+import io
+from glance_api import reader
+
+seen = []
+# Another green thread (a lease renewal, another request) that wants the
+# hub once; a body that never makes a read wait never hands it over.
+eventlet.spawn(lambda: seen.append('other ran'))
+source = io.BytesIO(b'x' * (16 * 1024 * 1024))
+image_reader = reader.ImageReader(source, expected_size=16 * 1024 * 1024,
+                                  block_size=1024 * 1024)
+blocks = 0
+while image_reader.read(1024 * 1024):
+    blocks += 1
+    if seen:
+        break
+print(blocks if seen else 'starved')
+'''
+
+
+class TestReaderCooperates(testtools.TestCase):
+
+    def test_an_upload_that_never_waits_still_lets_other_green_threads_run(
+            self):
+        proc = subprocess.run([sys.executable, '-c', COOPERATION_SCRIPT],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        # The other green thread ran after the first block, not at the end.
+        self.assertEqual('1', proc.stdout.strip().splitlines()[-1])
