@@ -237,9 +237,9 @@ def _visibility_condition(context, listing=False, member_status='accepted',
 
 # Images -------------------------------------------------------------------
 
-def _image_query(context, force_show_deleted=False):
+def _image_query(context, force_show_deleted=False, bind_project=False):
     query = sa.select(Image)
-    condition = _visibility_condition(context)
+    condition = _visibility_condition(context, bind_project=bind_project)
     if condition is not None:
         query = query.where(condition)
     if not (force_show_deleted or _show_deleted(context)):
@@ -351,8 +351,8 @@ _IMAGE_AND_CHILDREN = Image.__table__.outerjoin(_ONE_IMAGES_CHILDREN,
 
 # A show's statement for each kind of caller, built once. A statement
 # object run again keeps its cache key (building the key walked the whole
-# statement, the union of children included, on every show); it selects
-# table columns, so rows come back without the ORM's loading.
+# statement, the union of children included, on every show); run on the
+# connection, its rows come back without the ORM's loading.
 _IMAGE_GET_STATEMENTS = {}
 
 
@@ -361,14 +361,12 @@ def _image_get_statement(context, force_show_deleted):
              bool(force_show_deleted or _show_deleted(context)))
     statement = _IMAGE_GET_STATEMENTS.get(shape)
     if statement is None:
-        table = Image.__table__
-        statement = sa.select(*table.columns, *_CHILD_COLUMNS).select_from(
-            _IMAGE_AND_CHILDREN).where(table.c.id == sa.bindparam('image_id'))
-        condition = _visibility_condition(context, bind_project=True)
-        if condition is not None:
-            statement = statement.where(condition)
-        if not shape[2]:
-            statement = statement.where(table.c.deleted == sa.false())
+        statement = _image_query(
+            context, force_show_deleted, bind_project=True
+        ).with_only_columns(
+            *Image.__table__.columns, *_CHILD_COLUMNS
+        ).select_from(_IMAGE_AND_CHILDREN).where(
+            Image.id == sa.bindparam('image_id'))
         _IMAGE_GET_STATEMENTS[shape] = statement
     return statement
 
